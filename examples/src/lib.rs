@@ -1,0 +1,1 @@
+//! Runnable examples of the `supervisor` crate live in `examples/`.

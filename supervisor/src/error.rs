@@ -1,0 +1,378 @@
+//! Errors: of a spec (validation), of a start, of a command, and of a
+//! supervisor's exit; and why a child's run ended.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::policy::AutoShutdown;
+
+/// A rule of the tree that a spec breaks. The same rules are compile errors
+/// in `supervision_tree!`, with the same wording; `validate()` checks them on
+/// specs built at run time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// An id is empty or holds a `/`.
+    #[error("invalid id `{id}` in supervisor `{supervisor}`: an id must be non-empty and hold no `/`")]
+    InvalidId {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The id.
+        id: String,
+    },
+    /// Two siblings share an id.
+    #[error("duplicate child id `{id}` in supervisor `{supervisor}`: sibling ids must be unique; rename one of them")]
+    DuplicateChild {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The repeated id.
+        id: String,
+    },
+    /// A child names a group its supervisor does not declare.
+    #[error("child `{child}` names group `{group}`, which supervisor `{supervisor}` does not declare: declare `group {group}(...)` or fix the name")]
+    UnknownGroup {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// Path of the child.
+        child: String,
+        /// The group named.
+        group: String,
+    },
+    /// A group has no member.
+    #[error("group `{group}` of supervisor `{supervisor}` has no members: add `group = {group}` to a child or remove the group")]
+    EmptyGroup {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The group.
+        group: String,
+    },
+    /// A group is declared twice.
+    #[error("duplicate group `{group}` in supervisor `{supervisor}`: declare each group once")]
+    DuplicateGroup {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The group.
+        group: String,
+    },
+    /// An override names no child of its supervisor.
+    #[error("override of unknown child `{id}`: supervisor `{supervisor}` has no such child")]
+    UnknownOverride {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The id named.
+        id: String,
+    },
+    /// Two overrides name the same child.
+    #[error("duplicate override of child `{id}` in supervisor `{supervisor}`: merge the options into one override")]
+    DuplicateOverride {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The child.
+        id: String,
+    },
+    /// An intensity window of zero.
+    #[error("`within` of {scope} is zero: the intensity window must be longer than zero")]
+    ZeroWithin {
+        /// The scope: "supervisor `app`", "group `g` of supervisor `app`" or
+        /// "the override of `db` in supervisor `app`".
+        scope: String,
+    },
+    /// `max_children = 0`.
+    #[error("`max_children` of supervisor `{supervisor}` is 0: allow at least one child")]
+    ZeroMaxChildren {
+        /// Path of the supervisor.
+        supervisor: String,
+    },
+    /// `max_children` below the number of declared children.
+    #[error("`max_children` of supervisor `{supervisor}` is {max}, below its {declared} declared children: raise it to at least {declared}")]
+    MaxChildrenBelowDeclared {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The limit.
+        max: usize,
+        /// How many children the spec declares.
+        declared: usize,
+    },
+    /// Backoff with min > max.
+    #[error("backoff of child `{child}` has min {min:?} above max {max:?}: write the smaller delay first")]
+    BackoffMinAboveMax {
+        /// Path of the child.
+        child: String,
+        /// The min delay.
+        min: Duration,
+        /// The max delay.
+        max: Duration,
+    },
+    /// A duration of zero where zero means nothing.
+    #[error("`{option}` of child `{child}` is zero: {hint}")]
+    ZeroDuration {
+        /// Path of the child.
+        child: String,
+        /// The option (`heartbeat`, `start_timeout`, `shutdown`, `backoff`).
+        option: &'static str,
+        /// How to fix it.
+        hint: &'static str,
+    },
+    /// `significant` on a permanent child.
+    #[error("child `{child}` is significant but permanent: a permanent child never ends by itself; make it transient or temporary")]
+    SignificantPermanent {
+        /// Path of the child.
+        child: String,
+    },
+    /// `significant` under `auto_shutdown = never`.
+    #[error("child `{child}` is significant but supervisor `{supervisor}` has auto_shutdown = never: set auto_shutdown = any_significant or all_significant, or drop `significant`")]
+    SignificantUnderNever {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// Path of the child.
+        child: String,
+    },
+    /// `auto_shutdown` with no significant child.
+    #[error("supervisor `{supervisor}` has auto_shutdown = {auto} but no significant child: mark a child `significant` or remove auto_shutdown")]
+    AutoShutdownWithoutSignificant {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The setting.
+        auto: AutoShutdownName,
+    },
+}
+
+/// The DSL name of an [`AutoShutdown`] value, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AutoShutdownName(pub AutoShutdown);
+
+impl fmt::Display for AutoShutdownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            AutoShutdown::Never => "never",
+            AutoShutdown::AnySignificant => "any_significant",
+            AutoShutdown::AllSignificant => "all_significant",
+        })
+    }
+}
+
+/// Every rule a spec breaks, in the order of the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl SpecErrors {
+    /// The errors one by one.
+    pub fn iter(&self) -> impl Iterator<Item = &SpecError> {
+        self.0.iter()
+    }
+}
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "invalid supervision tree: {one}"),
+            all => {
+                write!(f, "invalid supervision tree ({} errors):", all.len())?;
+                for e in all {
+                    write!(f, "\n  - {e}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpecErrors {}
+
+/// Why one run of a child ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ExitReason {
+    /// It returned `()` or `Ok(())` by itself.
+    Normal,
+    /// It was stopped by its supervisor (a restart of its scope, a
+    /// `terminate_child` or a shutdown) and ended within its shutdown time.
+    Shutdown,
+    /// It was stopped by its supervisor and aborted: at once under
+    /// brutal_kill, or after ignoring cancellation past its shutdown time.
+    Killed,
+    /// It returned an error.
+    Failed(Arc<dyn std::error::Error + Send + Sync + 'static>),
+    /// It panicked, with this message.
+    Panicked(String),
+    /// It did not call `ctx.heartbeat()` within its heartbeat interval.
+    HeartbeatMissed(Duration),
+    /// It did not call `ctx.ready()` within its start timeout.
+    StartTimeout(Duration),
+    /// A nested supervisor ended with this error.
+    Supervisor(Arc<SupervisorError>),
+}
+
+impl ExitReason {
+    /// Whether the run counts as failed (restarts transient children, counts
+    /// against the budget).
+    pub fn is_failure(&self) -> bool {
+        !matches!(
+            self,
+            ExitReason::Normal | ExitReason::Shutdown | ExitReason::Killed
+        )
+    }
+
+    /// A short word for the kind of exit, stable for logs and metrics labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExitReason::Normal => "normal",
+            ExitReason::Shutdown => "shutdown",
+            ExitReason::Killed => "killed",
+            ExitReason::Failed(_) => "error",
+            ExitReason::Panicked(_) => "panic",
+            ExitReason::HeartbeatMissed(_) => "heartbeat",
+            ExitReason::StartTimeout(_) => "start_timeout",
+            ExitReason::Supervisor(_) => "supervisor",
+        }
+    }
+}
+
+impl PartialEq for ExitReason {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ExitReason::Failed(a), ExitReason::Failed(b)) => a.to_string() == b.to_string(),
+            (ExitReason::Panicked(a), ExitReason::Panicked(b)) => a == b,
+            (ExitReason::HeartbeatMissed(a), ExitReason::HeartbeatMissed(b)) => a == b,
+            (ExitReason::StartTimeout(a), ExitReason::StartTimeout(b)) => a == b,
+            (ExitReason::Supervisor(a), ExitReason::Supervisor(b)) => a.to_string() == b.to_string(),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
+impl fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitReason::Normal => f.write_str("exited normally"),
+            ExitReason::Shutdown => f.write_str("was shut down"),
+            ExitReason::Killed => f.write_str("was killed"),
+            ExitReason::Failed(e) => write!(f, "failed: {e}"),
+            ExitReason::Panicked(msg) => write!(f, "panicked: {msg}"),
+            ExitReason::HeartbeatMissed(d) => write!(f, "missed its heartbeat ({d:?})"),
+            ExitReason::StartTimeout(d) => write!(f, "did not become ready within {d:?}"),
+            ExitReason::Supervisor(e) => write!(f, "ended: {e}"),
+        }
+    }
+}
+
+/// Why a supervisor, or the whole tree, ended with an error.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum SupervisorError {
+    /// Restarts exceeded a budget and the scope escalated: the supervisor
+    /// stopped its children and exited.
+    #[error("supervisor `{supervisor}` gave up: {restarts} restarts within {within:?} exceeded the budget of {scope} after child `{child}` {reason}")]
+    Escalated {
+        /// Path of the supervisor that gave up.
+        supervisor: String,
+        /// The scope whose budget was exceeded.
+        scope: String,
+        /// Path of the child whose exit exceeded it.
+        child: String,
+        /// Why that child ended.
+        reason: ExitReason,
+        /// Restarts counted in the window, including the refused one.
+        restarts: u32,
+        /// The window.
+        within: Duration,
+    },
+    /// A scope with `escalation = shutdown_tree` exceeded its budget and shut
+    /// the whole tree down.
+    #[error("the tree was shut down by `{supervisor}`: {cause}")]
+    ShutdownTree {
+        /// Path of the supervisor whose scope asked for it.
+        supervisor: String,
+        /// What exceeded the budget.
+        cause: Box<SupervisorError>,
+    },
+    /// A nested supervisor failed to start its children.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The supervisor's task was aborted (its parent's shutdown time for it
+    /// ran out) before it could report how it ended.
+    #[error("supervisor `{supervisor}` was aborted")]
+    Aborted {
+        /// Path of the supervisor.
+        supervisor: String,
+    },
+}
+
+/// Why a tree or a child could not be started.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The spec breaks rules of the tree.
+    #[error(transparent)]
+    Invalid(#[from] SpecErrors),
+    /// A child ended or failed while starting; the children started before it
+    /// were stopped in reverse order.
+    #[error("child `{child}` failed to start: it {reason}")]
+    ChildFailed {
+        /// Path of the child.
+        child: String,
+        /// How it ended.
+        reason: ExitReason,
+    },
+    /// The supervisor was asked to stop while it was starting.
+    #[error("supervisor `{supervisor}` was shut down while starting")]
+    Cancelled {
+        /// Path of the supervisor.
+        supervisor: String,
+    },
+}
+
+/// Why a command to a supervisor was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// The supervisor has ended (or is shutting down).
+    #[error("supervisor `{supervisor}` is not running")]
+    NotRunning {
+        /// Path of the supervisor.
+        supervisor: String,
+    },
+    /// No child with that id.
+    #[error("supervisor `{supervisor}` has no child `{id}`")]
+    UnknownChild {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The id asked for.
+        id: String,
+    },
+    /// The child is running (for `restart_child` and `delete_child`).
+    #[error("child `{child}` is running: terminate it first")]
+    Running {
+        /// Path of the child.
+        child: String,
+    },
+    /// The id is taken (for `start_child`).
+    #[error("supervisor `{supervisor}` already has a child `{id}`: pick another id")]
+    AlreadyPresent {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The id.
+        id: String,
+    },
+    /// `max_children` reached (for `start_child`).
+    #[error("supervisor `{supervisor}` already has {max} children, its `max_children`: stop one first or raise the limit")]
+    TooManyChildren {
+        /// Path of the supervisor.
+        supervisor: String,
+        /// The limit.
+        max: usize,
+    },
+    /// The child is not a supervisor (for nested handles).
+    #[error("child `{child}` is not a supervisor")]
+    NotASupervisor {
+        /// Path of the child.
+        child: String,
+    },
+    /// The new child's spec breaks a rule.
+    #[error("{0}")]
+    Invalid(String),
+    /// The new child failed to start.
+    #[error("{0}")]
+    StartFailed(String),
+}

@@ -1,0 +1,161 @@
+//! The decisions of a supervisor, as pure functions: which children a
+//! restart touches, whether a budget is spent, whether a child is restarted,
+//! whether significant exits end the supervisor.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::ExitReason;
+use crate::policy::{AutoShutdown, Restart, Strategy};
+
+/// Restart times of one scope within its sliding window. Holds at most
+/// `max_restarts + 1` entries.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Window {
+    times: VecDeque<Instant>,
+}
+
+impl Window {
+    /// Records a restart at `now`; returns how many restarts the window holds
+    /// and whether that exceeds `max_restarts`.
+    pub(crate) fn record(&mut self, now: Instant, max_restarts: u32, within: Duration) -> (u32, bool) {
+        self.times.push_back(now);
+        while let Some(&first) = self.times.front() {
+            if now.saturating_duration_since(first) >= within {
+                self.times.pop_front();
+            } else {
+                break;
+            }
+        }
+        let cap = max_restarts as usize + 1;
+        while self.times.len() > cap {
+            self.times.pop_front();
+        }
+        let n = self.times.len() as u32;
+        (n, n > max_restarts)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.times.clear();
+    }
+}
+
+/// Whether a child with this policy is restarted after this exit.
+pub(crate) fn should_restart(restart: Restart, reason: &ExitReason) -> bool {
+    match restart {
+        Restart::Permanent => true,
+        Restart::Transient => reason.is_failure(),
+        Restart::Temporary => false,
+    }
+}
+
+/// The positions (within `members`, which is in declaration order) that a
+/// restart of `failed` touches under `strategy`.
+pub(crate) fn affected<T: Copy + PartialEq>(strategy: Strategy, members: &[T], failed: T) -> Vec<T> {
+    match strategy {
+        Strategy::OneForOne => vec![failed],
+        Strategy::OneForAll => members.to_vec(),
+        Strategy::RestForOne => match members.iter().position(|&m| m == failed) {
+            Some(at) => members[at..].to_vec(),
+            None => vec![failed],
+        },
+    }
+}
+
+/// Whether a significant child's exit counts for auto_shutdown (OTP: a
+/// transient child that ends normally, a temporary child that ends at all;
+/// exits caused by the supervisor never count).
+pub(crate) fn significant_exit_counts(restart: Restart, reason: &ExitReason) -> bool {
+    match restart {
+        Restart::Permanent => false,
+        Restart::Transient => !reason.is_failure(),
+        Restart::Temporary => true,
+    }
+}
+
+/// Whether the supervisor ends after a significant exit, given how many
+/// significant children remain running or restartable.
+pub(crate) fn auto_shutdown_now(auto: AutoShutdown, significant_left: usize) -> bool {
+    match auto {
+        AutoShutdown::Never => false,
+        AutoShutdown::AnySignificant => true,
+        AutoShutdown::AllSignificant => significant_left == 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_allows_max_then_exceeds() {
+        let t0 = Instant::now();
+        let mut w = Window::default();
+        let within = Duration::from_secs(5);
+        assert_eq!(w.record(t0, 3, within), (1, false));
+        assert_eq!(w.record(t0, 3, within), (2, false));
+        assert_eq!(w.record(t0, 3, within), (3, false));
+        assert_eq!(w.record(t0, 3, within), (4, true));
+    }
+
+    #[test]
+    fn window_forgets_restarts_older_than_within() {
+        let t0 = Instant::now();
+        let mut w = Window::default();
+        let within = Duration::from_secs(1);
+        w.record(t0, 1, within);
+        assert_eq!(w.record(t0 + Duration::from_millis(999), 1, within), (2, true));
+        let mut w = Window::default();
+        w.record(t0, 1, within);
+        assert_eq!(w.record(t0 + Duration::from_secs(1), 1, within), (1, false));
+    }
+
+    #[test]
+    fn zero_budget_exceeds_on_first_restart() {
+        let mut w = Window::default();
+        assert_eq!(w.record(Instant::now(), 0, Duration::from_secs(1)), (1, true));
+    }
+
+    #[test]
+    fn window_stays_bounded() {
+        let t0 = Instant::now();
+        let mut w = Window::default();
+        for _ in 0..1000 {
+            w.record(t0, 2, Duration::from_secs(60));
+        }
+        assert_eq!(w.times.len(), 3);
+    }
+
+    #[test]
+    fn strategies_pick_scope_members() {
+        let m = [1, 2, 3, 4];
+        assert_eq!(affected(Strategy::OneForOne, &m, 2), vec![2]);
+        assert_eq!(affected(Strategy::OneForAll, &m, 2), vec![1, 2, 3, 4]);
+        assert_eq!(affected(Strategy::RestForOne, &m, 2), vec![2, 3, 4]);
+        assert_eq!(affected(Strategy::RestForOne, &m, 4), vec![4]);
+    }
+
+    #[test]
+    fn restart_policies() {
+        let fail = ExitReason::Panicked("x".into());
+        assert!(should_restart(Restart::Permanent, &ExitReason::Normal));
+        assert!(should_restart(Restart::Transient, &fail));
+        assert!(!should_restart(Restart::Transient, &ExitReason::Normal));
+        assert!(!should_restart(Restart::Temporary, &fail));
+    }
+
+    #[test]
+    fn significant_exits_follow_otp() {
+        let fail = ExitReason::Failed(std::sync::Arc::new(std::io::Error::other("x")));
+        assert!(significant_exit_counts(Restart::Transient, &ExitReason::Normal));
+        assert!(!significant_exit_counts(Restart::Transient, &fail));
+        assert!(significant_exit_counts(Restart::Temporary, &fail));
+        assert!(!significant_exit_counts(Restart::Permanent, &ExitReason::Normal));
+        assert!(auto_shutdown_now(AutoShutdown::AnySignificant, 3));
+        assert!(!auto_shutdown_now(AutoShutdown::AllSignificant, 1));
+        assert!(auto_shutdown_now(AutoShutdown::AllSignificant, 0));
+        assert!(!auto_shutdown_now(AutoShutdown::Never, 0));
+    }
+}

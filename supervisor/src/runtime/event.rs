@@ -1,0 +1,126 @@
+//! Typed events of a tree, for operators and tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
+
+use crate::error::{ExitReason, SupervisorError};
+
+/// Something that happened in the tree, with the path of the child or
+/// supervisor it concerns and that child's current attempt.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// When it happened (tokio's clock).
+    pub at: Instant,
+    /// The child's or supervisor's path (`app/http/router`).
+    pub path: Arc<str>,
+    /// The child's attempt (1 for the first run; 0 for supervisor-wide events).
+    pub attempt: u32,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] reports.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// The child runs (after `ctx.ready()` when it has a start timeout).
+    Started,
+    /// The child failed to start.
+    StartFailed {
+        /// Why.
+        reason: ExitReason,
+    },
+    /// The child's run ended.
+    Exited {
+        /// Why.
+        reason: ExitReason,
+    },
+    /// The child will start again after `delay`.
+    RestartScheduled {
+        /// The backoff delay (zero: at once).
+        delay: Duration,
+    },
+    /// The child stayed silent past its heartbeat interval.
+    HeartbeatMissed {
+        /// The interval.
+        interval: Duration,
+    },
+    /// A scope's restarts exceeded its budget.
+    BudgetExceeded {
+        /// The scope ("supervisor `app`", "group `g` of supervisor `app`", ...).
+        scope: String,
+        /// Restarts in the window.
+        restarts: u32,
+        /// The window.
+        within: Duration,
+    },
+    /// The supervisor gave up and exits with this error.
+    Escalated {
+        /// The error it exits with.
+        error: SupervisorError,
+    },
+    /// The child was stopped and quarantined.
+    Quarantined,
+    /// The supervisor ends because of its significant children.
+    AutoShutdown,
+    /// The supervisor began to stop its children.
+    ShutdownStarted,
+    /// The supervisor's children have all ended.
+    ShutdownCompleted,
+}
+
+/// A subscription to the tree's events, from
+/// [`SupervisorHandle::subscribe`](crate::SupervisorHandle::subscribe).
+///
+/// Bounded: a subscriber that falls behind loses the oldest events and is
+/// told how many; it never slows a supervisor down.
+#[derive(Debug)]
+pub struct Subscription {
+    pub(crate) rx: broadcast::Receiver<Event>,
+    /// The subscribed supervisor's end: after it, no event is to come.
+    pub(crate) exit: watch::Receiver<Option<super::handle::Exit>>,
+}
+
+/// Why [`Subscription::recv`] returned no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RecvError {
+    /// The subscriber fell behind and this many events were lost; the next
+    /// call returns the oldest event still held.
+    #[error("the subscriber fell behind and lost {0} events")]
+    Lagged(u64),
+    /// The tree has ended and every event has been read.
+    #[error("the tree has ended")]
+    Closed,
+}
+
+impl Subscription {
+    /// The next event.
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        let result = tokio::select! {
+            biased;
+            r = self.rx.recv() => r,
+            _ = self.exit.wait_for(Option::is_some) => Err(broadcast::error::RecvError::Closed),
+        };
+        if matches!(result, Err(broadcast::error::RecvError::Closed)) {
+            // Events sent before the end are still delivered first.
+            return self.try_recv().unwrap_or(Err(RecvError::Closed));
+        }
+        result.map_err(|e| match e {
+            broadcast::error::RecvError::Lagged(n) => RecvError::Lagged(n),
+            broadcast::error::RecvError::Closed => RecvError::Closed,
+        })
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&mut self) -> Option<Result<Event, RecvError>> {
+        match self.rx.try_recv() {
+            Ok(e) => Some(Ok(e)),
+            Err(broadcast::error::TryRecvError::Empty) => None,
+            Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+            Err(broadcast::error::TryRecvError::Closed) => Some(Err(RecvError::Closed)),
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The handle users hold: commands to one supervisor, and the tree's exit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{CommandError, ExitReason, SupervisorError};
+use crate::spec::ChildSpec;
+use super::event::Subscription;
+
+/// How a supervisor ended: `Ok` after a requested shutdown or an
+/// auto_shutdown, `Err` after an escalation.
+pub(crate) type Exit = Result<(), SupervisorError>;
+
+pub(crate) enum Command {
+    WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
+    StartChild(Box<ChildSpec>, oneshot::Sender<Result<(), CommandError>>),
+    TerminateChild(Arc<str>, oneshot::Sender<Result<(), CommandError>>),
+    RestartChild(Arc<str>, oneshot::Sender<Result<(), CommandError>>),
+    DeleteChild(Arc<str>, oneshot::Sender<Result<(), CommandError>>),
+    Supervisor(Arc<str>, oneshot::Sender<Result<SupervisorHandle, CommandError>>),
+}
+
+pub(crate) struct Shared {
+    pub(crate) path: Arc<str>,
+    /// Cancelled to ask this supervisor to shut down.
+    pub(crate) stop: CancellationToken,
+    pub(crate) exit: watch::Receiver<Option<Exit>>,
+    pub(crate) tree: Arc<super::Tree>,
+}
+
+/// A handle to a running supervisor: commands, nested handles, shutdown and
+/// the wait for its end. Cheap to clone.
+///
+/// Every command answers promptly: a supervisor that has ended, or is
+/// shutting down, answers [`CommandError::NotRunning`].
+///
+/// Dropping every clone of the root's handle shuts the tree down gracefully
+/// in the background (in reverse order, with each child's shutdown policy),
+/// so that a tree can never outlive all of its owners; keep a handle, or
+/// await [`wait`](Self::wait), for as long as the tree should run. Handles of
+/// nested supervisors do not keep them alive: their parent does.
+#[derive(Clone)]
+pub struct SupervisorHandle {
+    pub(crate) tx: mpsc::Sender<Command>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// What a child is, in [`ChildInfo`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChildKindName {
+    /// A worker.
+    Worker,
+    /// A nested supervisor.
+    Supervisor,
+}
+
+/// Where a child stands now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChildState {
+    /// Its task runs.
+    Running,
+    /// It waits for its backoff delay before starting again.
+    Restarting,
+    /// It is not running and will not start by itself (terminated, or ended
+    /// and not to be restarted); `restart_child` starts it.
+    Stopped,
+    /// Its scope exceeded a budget with `escalation = quarantine`; it stays
+    /// stopped until `restart_child`.
+    Quarantined,
+}
+
+/// One child as [`SupervisorHandle::which_children`] reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildInfo {
+    /// The child's id.
+    pub id: String,
+    /// Worker or supervisor.
+    pub kind: ChildKindName,
+    /// Where it stands.
+    pub state: ChildState,
+    /// How many times it was restarted by policy.
+    pub restarts: u32,
+    /// Its current (or last) run: 1 for the first start.
+    pub attempt: u32,
+    /// How its last run ended, if one has ended.
+    pub last_exit: Option<ExitReason>,
+    /// Whether it was added with `start_child`.
+    pub dynamic: bool,
+    /// How long the current run has been going, if it runs.
+    pub uptime: Option<Duration>,
+}
+
+/// Counts of a supervisor's children, as OTP's `count_children`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChildrenCount {
+    /// Child specs held, running or not.
+    pub specs: usize,
+    /// Children running now.
+    pub active: usize,
+    /// Nested supervisors held.
+    pub supervisors: usize,
+    /// Workers held.
+    pub workers: usize,
+}
+
+impl SupervisorHandle {
+    /// The supervisor's path from the root (`app/http`).
+    pub fn path(&self) -> &str {
+        &self.shared.path
+    }
+
+    fn not_running(&self) -> CommandError {
+        CommandError::NotRunning { supervisor: self.shared.path.to_string() }
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, CommandError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).await.map_err(|_| self.not_running())?;
+        rx.await.map_err(|_| self.not_running())
+    }
+
+    /// Every child with its kind, state, restart count and last exit, in
+    /// declaration order (dynamic children last).
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, CommandError> {
+        self.call(Command::WhichChildren).await
+    }
+
+    /// Counts of the children.
+    pub async fn count_children(&self) -> Result<ChildrenCount, CommandError> {
+        let children = self.which_children().await?;
+        Ok(ChildrenCount {
+            specs: children.len(),
+            active: children.iter().filter(|c| c.state == ChildState::Running).count(),
+            supervisors: children.iter().filter(|c| c.kind == ChildKindName::Supervisor).count(),
+            workers: children.iter().filter(|c| c.kind == ChildKindName::Worker).count(),
+        })
+    }
+
+    /// Adds a child at run time and starts it; resolves once it runs. Limited
+    /// by `max_children`; the child is not kept across a restart of this
+    /// supervisor, and is stopped concurrently with the other dynamic
+    /// children at shutdown.
+    pub async fn start_child(&self, child: ChildSpec) -> Result<(), CommandError> {
+        self.call(|tx| Command::StartChild(Box::new(child), tx)).await?
+    }
+
+    /// Stops a child with its shutdown policy. Its spec is kept (it can be
+    /// restarted or deleted), except a temporary child's, which is removed.
+    pub async fn terminate_child(&self, id: &str) -> Result<(), CommandError> {
+        self.call(|tx| Command::TerminateChild(Arc::from(id), tx)).await?
+    }
+
+    /// Starts a child that is not running (stopped, quarantined, or waiting
+    /// for its backoff). A quarantined child's whole scope comes back.
+    pub async fn restart_child(&self, id: &str) -> Result<(), CommandError> {
+        self.call(|tx| Command::RestartChild(Arc::from(id), tx)).await?
+    }
+
+    /// Removes a child's spec; the child must not be running.
+    pub async fn delete_child(&self, id: &str) -> Result<(), CommandError> {
+        self.call(|tx| Command::DeleteChild(Arc::from(id), tx)).await?
+    }
+
+    /// The handle of a running nested supervisor, by its id.
+    pub async fn supervisor(&self, id: &str) -> Result<SupervisorHandle, CommandError> {
+        self.call(|tx| Command::Supervisor(Arc::from(id), tx)).await?
+    }
+
+    /// Subscribes to the events of the whole tree from now on.
+    ///
+    /// ```
+    /// use supervisor::{ChildSpec, Context, EventKind, SupervisorSpec};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> anyhow::Result<()> {
+    /// let tree = SupervisorSpec::new("app")
+    ///     .child(ChildSpec::from_fn("idle", |ctx: Context| async move { ctx.cancelled().await }))
+    ///     .start()
+    ///     .await?;
+    /// let mut events = tree.subscribe();
+    /// tree.shutdown().await?;
+    /// let first = events.recv().await?;
+    /// assert!(matches!(first.kind, EventKind::ShutdownStarted));
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        Subscription { rx: self.shared.tree.events.subscribe(), exit: self.shared.exit.clone() }
+    }
+
+    /// Whether the supervisor has ended.
+    pub fn is_finished(&self) -> bool {
+        self.shared.exit.borrow().is_some()
+    }
+
+    /// Waits for the supervisor to end and returns how: `Ok` after a
+    /// requested shutdown or an auto_shutdown, the error after an
+    /// escalation or a `shutdown_tree`. Every task of the supervisor's
+    /// subtree has ended when it returns.
+    pub async fn wait(&self) -> Result<(), SupervisorError> {
+        let mut exit = self.shared.exit.clone();
+        let result = match exit.wait_for(Option::is_some).await {
+            Ok(value) => value.clone(),
+            Err(_) => None,
+        };
+        result.unwrap_or_else(|| {
+            Err(SupervisorError::Aborted { supervisor: self.shared.path.to_string() })
+        })
+    }
+
+    /// Shuts the supervisor down (children in reverse order, each with its
+    /// shutdown policy) and waits until every task of its subtree has ended.
+    /// Returns how the supervisor ended, as [`wait`](Self::wait) does: a tree
+    /// that had already ended with an error returns that error.
+    pub async fn shutdown(&self) -> Result<(), SupervisorError> {
+        self.shared.stop.cancel();
+        self.wait().await
+    }
+}
+
+impl std::fmt::Debug for SupervisorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupervisorHandle")
+            .field("path", &self.path())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

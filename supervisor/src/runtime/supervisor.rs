@@ -1,0 +1,954 @@
+//! One supervisor: a task that owns its children and their state, and reacts
+//! to child exits, commands and timers in one loop.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::{AbortHandle, Id, JoinError, JoinSet};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::decide::{self, Window};
+use super::event::EventKind;
+use super::handle::{ChildInfo, ChildKindName, ChildState, Command, Exit, Shared, SupervisorHandle};
+use super::{RunOutput, Tree};
+use crate::error::{CommandError, ExitReason, SpecError, StartError, SupervisorError};
+use crate::policy::{AutoShutdown, Escalation, Policy, Restart, Shutdown, Strategy};
+use crate::spec::{ChildKind, ChildSpec, SupervisorSpec, join_path};
+use crate::worker::{Context, RunCell};
+
+/// Commands waiting per supervisor; senders wait (never drop) past this.
+const COMMAND_CAPACITY: usize = 32;
+
+/// One run of a child.
+struct Run {
+    task: Id,
+    abort: AbortHandle,
+    cell: Arc<RunCell>,
+    started: Instant,
+    /// The handle of a nested supervisor.
+    handle: Option<SupervisorHandle>,
+}
+
+struct Slot {
+    key: u64,
+    spec: ChildSpec,
+    path: Arc<str>,
+    dynamic: bool,
+    group: Option<usize>,
+    overriding: Option<Policy>,
+    window: Window,
+    state: ChildState,
+    run: Option<Run>,
+    restarts: u32,
+    attempt: u32,
+    /// Consecutive failures, for backoff.
+    failures: u32,
+    last_exit: Option<ExitReason>,
+    /// The restart this slot waits for (matches a timer's token).
+    pending: Option<u64>,
+    /// The scope whose quarantine stopped this slot.
+    quarantine: Option<ScopeKey>,
+    /// A significant child that has ended for good (all_significant).
+    significant_done: bool,
+}
+
+struct Group {
+    id: Arc<str>,
+    policy: Policy,
+    window: Window,
+}
+
+/// Whose budget a restart counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScopeKey {
+    Supervisor,
+    Group(usize),
+    Child(u64),
+}
+
+/// A restart scope resolved for one child.
+struct Scope {
+    members: Vec<u64>,
+    strategy: Strategy,
+    budget: ScopeKey,
+    max_restarts: u32,
+    within: Duration,
+    escalation: Escalation,
+    name: String,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKind {
+    Restart { token: u64 },
+    Heartbeat { key: u64, attempt: u32 },
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    at: Instant,
+    seq: u64,
+    kind: TimerKind,
+}
+
+enum Started {
+    Ok,
+    Failed(ExitReason),
+    /// The supervisor was asked to stop meanwhile.
+    Interrupted,
+}
+
+/// How the supervisor reports the end of its own start.
+pub(crate) enum StartReport {
+    Root(oneshot::Sender<Result<(), StartError>>),
+    Nested(Arc<RunCell>),
+}
+
+pub(crate) struct Supervisor {
+    path: Arc<str>,
+    policy: Policy,
+    auto_shutdown: AutoShutdown,
+    max_children: Option<usize>,
+    groups: Vec<Group>,
+    window: Window,
+    slots: Vec<Slot>,
+    next_key: u64,
+    tasks: JoinSet<RunOutput>,
+    by_task: HashMap<Id, u64>,
+    /// Task ends collected while waiting for another task.
+    stash: VecDeque<(Id, Result<RunOutput, JoinError>)>,
+    /// Children whose start failed during a restart, handled as failures.
+    failed_starts: VecDeque<(u64, ExitReason)>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    timer_seq: u64,
+    rx: mpsc::Receiver<Command>,
+    stop: CancellationToken,
+    exit_tx: watch::Sender<Option<Exit>>,
+    tree: Arc<Tree>,
+    is_root: bool,
+}
+
+impl Supervisor {
+    /// Builds a supervisor from a validated spec, and its handle.
+    pub(crate) fn new(
+        spec: SupervisorSpec,
+        parent: &str,
+        tree: Arc<Tree>,
+        stop: CancellationToken,
+    ) -> (Supervisor, SupervisorHandle) {
+        let path: Arc<str> = Arc::from(join_path(parent, &spec.id));
+        let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
+        let (exit_tx, exit_rx) = watch::channel(None);
+        let groups: Vec<Group> = spec
+            .groups
+            .iter()
+            .map(|g| Group { id: g.id.clone(), policy: g.policy, window: Window::default() })
+            .collect();
+        let mut sup = Supervisor {
+            path: path.clone(),
+            policy: spec.policy,
+            auto_shutdown: spec.auto_shutdown,
+            max_children: spec.max_children,
+            groups,
+            window: Window::default(),
+            slots: Vec::with_capacity(spec.children.len()),
+            next_key: 0,
+            tasks: JoinSet::new(),
+            by_task: HashMap::with_capacity(spec.children.len()),
+            stash: VecDeque::new(),
+            failed_starts: VecDeque::new(),
+            timers: BinaryHeap::new(),
+            timer_seq: 0,
+            rx,
+            stop: stop.clone(),
+            exit_tx,
+            tree,
+            is_root: parent.is_empty(),
+        };
+        for child in spec.children {
+            let overriding = spec.overrides.iter().find(|(id, _)| *id == child.id).map(|(_, p)| *p);
+            sup.add_slot(child, false, overriding);
+        }
+        let handle = SupervisorHandle {
+            tx,
+            shared: Arc::new(Shared { path, stop, exit: exit_rx, tree: sup.tree.clone() }),
+        };
+        (sup, handle)
+    }
+
+    fn add_slot(&mut self, spec: ChildSpec, dynamic: bool, overriding: Option<Policy>) -> usize {
+        let key = self.next_key;
+        self.next_key += 1;
+        let group = spec.group.as_ref().and_then(|g| self.groups.iter().position(|gs| gs.id == *g));
+        let path: Arc<str> = Arc::from(join_path(&self.path, &spec.id));
+        self.slots.push(Slot {
+            key,
+            spec,
+            path,
+            dynamic,
+            group,
+            overriding,
+            window: Window::default(),
+            state: ChildState::Stopped,
+            run: None,
+            restarts: 0,
+            attempt: 0,
+            failures: 0,
+            last_exit: None,
+            pending: None,
+            quarantine: None,
+            significant_done: false,
+        });
+        self.slots.len() - 1
+    }
+
+    fn index(&self, key: u64) -> Option<usize> {
+        // Keys grow in declaration order and slots keep that order.
+        self.slots.binary_search_by_key(&key, |s| s.key).ok()
+    }
+
+    fn index_of_id(&self, id: &str) -> Option<usize> {
+        self.slots.iter().position(|s| &*s.spec.id == id)
+    }
+
+    fn emit(&self, path: &Arc<str>, attempt: u32, kind: EventKind) {
+        self.tree.emit(path, attempt, kind);
+    }
+
+    /// [`run`](Self::run) behind a box: a supervisor's future holds its
+    /// nested supervisors' futures, and the box ends that recursion.
+    pub(crate) fn run_boxed(
+        self,
+        report: StartReport,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SupervisorError>> + Send>> {
+        Box::pin(self.run(report))
+    }
+
+    /// Runs the supervisor to its end: start, loop, shutdown.
+    pub(crate) async fn run(mut self, report: StartReport) -> Result<(), SupervisorError> {
+        match self.start_all().await {
+            Ok(()) => match report {
+                StartReport::Root(tx) => {
+                    let _ = tx.send(Ok(()));
+                }
+                StartReport::Nested(cell) => cell.mark_ready(),
+            },
+            Err(err) => {
+                let exit = Err(SupervisorError::Start(err.clone()));
+                self.exit_tx.send_replace(Some(exit.clone()));
+                if let StartReport::Root(tx) = report {
+                    let _ = tx.send(Err(err));
+                }
+                return exit;
+            }
+        }
+        let result = self.serve().await;
+        self.shutdown_children().await;
+        let result = match (self.is_root, self.tree.cause()) {
+            (true, Some(cause)) => Err(cause),
+            _ => result,
+        };
+        self.exit_tx.send_replace(Some(result.clone()));
+        result
+    }
+
+    /// Starts the declared children in order; on a failure, stops those
+    /// started in reverse order and names the child.
+    async fn start_all(&mut self) -> Result<(), StartError> {
+        for i in 0..self.slots.len() {
+            let key = self.slots[i].key;
+            match self.start_slot(key).await {
+                Started::Ok => {}
+                outcome => {
+                    let started: Vec<u64> = self.slots[..i].iter().map(|s| s.key).collect();
+                    self.stop_in_reverse(&started).await;
+                    self.drain_stash_quietly();
+                    return Err(match outcome {
+                        Started::Failed(reason) => StartError::ChildFailed { child: self.slots[i].path.to_string(), reason },
+                        _ => StartError::Cancelled { supervisor: self.path.to_string() },
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts one child and waits until it runs (at once, or once ready
+    /// when it has a start timeout or is a supervisor).
+    async fn start_slot(&mut self, key: u64) -> Started {
+        let Some(i) = self.index(key) else { return Started::Ok };
+        let now = Instant::now();
+        let slot = &mut self.slots[i];
+        slot.attempt += 1;
+        slot.pending = None;
+        slot.quarantine = None;
+        let cell = RunCell::new(slot.spec.id.clone(), slot.path.clone(), slot.attempt, self.tree.epoch);
+        let ctx = Context { inner: cell.clone() };
+        let (abort, handle) = match &slot.spec.kind {
+            ChildKind::Worker(w) => (w.spawn(&mut self.tasks, ctx), None),
+            ChildKind::Supervisor(spec) => {
+                let (nested, handle) = Supervisor::new((**spec).clone(), &self.path, self.tree.clone(), cell.token.clone());
+                let report = StartReport::Nested(cell.clone());
+                let run = nested.run_boxed(report);
+                let abort = super::spawn_run(&mut self.tasks, ctx, async move {
+                    run.await.map_err(|e| ExitReason::Supervisor(Arc::new(e)))
+                });
+                (abort, Some(handle))
+            }
+        };
+        let task = abort.id();
+        self.by_task.insert(task, key);
+        let needs_ready = slot.spec.start_timeout_limit().is_some() || handle.is_some();
+        let timeout = slot.spec.start_timeout_limit();
+        slot.run = Some(Run { task, abort, cell: cell.clone(), started: now, handle });
+        slot.state = ChildState::Running;
+        if needs_ready {
+            let deadline = timeout.map(|t| now + t);
+            loop {
+                if cell.is_ready() {
+                    break;
+                }
+                tokio::select! {
+                    biased;
+                    _ = self.stop.cancelled() => return Started::Interrupted,
+                    _ = cell.ready_notify.notified() => {}
+                    end = self.tasks.join_next_with_id() => {
+                        let Some(end) = end else { continue };
+                        let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
+                        if id == task {
+                            self.by_task.remove(&id);
+                            let reason = classify(end.map(|(_, out)| out), false);
+                            let slot = &mut self.slots[i];
+                            slot.run = None;
+                            slot.state = ChildState::Stopped;
+                            slot.last_exit = Some(reason.clone());
+                            self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::StartFailed { reason: reason.clone() });
+                            return Started::Failed(reason);
+                        }
+                        self.stash.push_back((id, end.map(|(_, out)| out)));
+                    }
+                    _ = sleep_until_opt(deadline), if deadline.is_some() => {
+                        let limit = timeout.unwrap_or_default();
+                        self.stop_keys(&[key]).await;
+                        let reason = ExitReason::StartTimeout(limit);
+                        let slot = &mut self.slots[i];
+                        slot.state = ChildState::Stopped;
+                        slot.last_exit = Some(reason.clone());
+                        self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::StartFailed { reason: reason.clone() });
+                        return Started::Failed(reason);
+                    }
+                }
+            }
+        }
+        let attempt = self.slots[i].attempt;
+        if let Some(interval) = self.slots[i].spec.heartbeat_interval() {
+            self.push_timer(Instant::now() + interval, TimerKind::Heartbeat { key, attempt });
+        }
+        tracing::debug!(child = %self.slots[i].path, attempt, "child started");
+        self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::Started);
+        Started::Ok
+    }
+
+    fn push_timer(&mut self, at: Instant, kind: TimerKind) {
+        self.timer_seq += 1;
+        self.timers.push(Reverse(Timer { at, seq: self.timer_seq, kind }));
+    }
+
+    /// The main loop: child exits, commands and timers, until the
+    /// supervisor is asked to stop or gives up.
+    async fn serve(&mut self) -> Exit {
+        loop {
+            if let Some((id, end)) = self.stash.pop_front() {
+                if let Some(exit) = self.on_task_end(id, end).await {
+                    return exit;
+                }
+                continue;
+            }
+            if let Some((key, reason)) = self.failed_starts.pop_front() {
+                if let Some(exit) = self.on_child_exit(key, reason).await {
+                    return exit;
+                }
+                continue;
+            }
+            let next_timer = self.timers.peek().map(|t| t.0.at);
+            tokio::select! {
+                biased;
+                _ = self.stop.cancelled() => return Ok(()),
+                end = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
+                    if let Some(end) = end {
+                        let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
+                        if let Some(exit) = self.on_task_end(id, end.map(|(_, out)| out)).await {
+                            return exit;
+                        }
+                    }
+                }
+                cmd = self.rx.recv() => match cmd {
+                    Some(cmd) => {
+                        if let Some(exit) = self.on_command(cmd).await {
+                            return exit;
+                        }
+                    }
+                    // Every handle is gone: nobody can stop the tree any more,
+                    // so it stops now rather than run unowned.
+                    None => return Ok(()),
+                },
+                _ = sleep_until_opt(next_timer), if next_timer.is_some() => {
+                    if let Some(exit) = self.on_timer().await {
+                        return exit;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn on_task_end(&mut self, id: Id, end: Result<RunOutput, JoinError>) -> Option<Exit> {
+        let key = self.by_task.remove(&id)?;
+        let i = self.index(key)?;
+        if self.slots[i].run.as_ref().map(|r| r.task) != Some(id) {
+            return None;
+        }
+        let reason = classify(end, false);
+        self.on_child_exit(key, reason).await
+    }
+
+    /// A child's run ended by itself (or was found hung): restart per policy,
+    /// strategy and budget, or escalate.
+    async fn on_child_exit(&mut self, key: u64, reason: ExitReason) -> Option<Exit> {
+        let i = self.index(key)?;
+        let now = Instant::now();
+        let slot = &mut self.slots[i];
+        if let Some(run) = slot.run.take() {
+            if reason.is_failure() {
+                let reset = slot.spec.backoff_policy().reset_after();
+                if reset.is_some_and(|r| now.saturating_duration_since(run.started) >= r) {
+                    slot.failures = 0;
+                }
+            }
+        }
+        if reason.is_failure() {
+            slot.failures = slot.failures.saturating_add(1);
+        }
+        slot.last_exit = Some(reason.clone());
+        slot.state = ChildState::Stopped;
+        let restart = slot.spec.restart_policy();
+        let path = slot.path.clone();
+        let attempt = slot.attempt;
+        if reason.is_failure() {
+            tracing::warn!(child = %path, attempt, %reason, "child failed");
+        } else {
+            tracing::debug!(child = %path, attempt, %reason, "child exited");
+        }
+        self.emit(&path, attempt, EventKind::Exited { reason: reason.clone() });
+
+        if self.slots[i].spec.significant && decide::significant_exit_counts(restart, &reason) {
+            self.slots[i].significant_done = true;
+            let left = self.slots.iter().filter(|s| s.spec.significant && !s.significant_done).count();
+            if decide::auto_shutdown_now(self.auto_shutdown, left) {
+                tracing::info!(supervisor = %self.path, "significant children ended: auto_shutdown");
+                self.emit(&self.path.clone(), 0, EventKind::AutoShutdown);
+                return Some(Ok(()));
+            }
+        }
+        if !decide::should_restart(restart, &reason) {
+            if restart == Restart::Temporary {
+                self.remove_slot(i);
+            }
+            return None;
+        }
+        self.restart_for(key, reason).await
+    }
+
+    /// Resolves the restart scope of the child at `i`: its override, else its
+    /// group, else the supervisor.
+    fn scope_of(&self, i: usize) -> Scope {
+        let slot = &self.slots[i];
+        let group = slot.group.map(|g| &self.groups[g]);
+        let over = slot.overriding.unwrap_or_default();
+        let policy = over.or(group.map(|g| g.policy).unwrap_or_default()).or(self.policy);
+        let members: Vec<u64> = match slot.group {
+            Some(g) => self.slots.iter().filter(|s| s.group == Some(g)).map(|s| s.key).collect(),
+            None => self.slots.iter().map(|s| s.key).collect(),
+        };
+        let (budget, name) = if over.has_budget() {
+            (ScopeKey::Child(slot.key), format!("the override of `{}` in supervisor `{}`", slot.spec.id, self.path))
+        } else if let Some((g, group)) = slot.group.zip(group).filter(|(_, g)| g.policy.has_budget()) {
+            (ScopeKey::Group(g), format!("group `{}` of supervisor `{}`", group.id, self.path))
+        } else {
+            (ScopeKey::Supervisor, format!("supervisor `{}`", self.path))
+        };
+        Scope {
+            members,
+            strategy: policy.strategy.unwrap_or_default(),
+            budget,
+            max_restarts: policy.max_restarts.unwrap_or(Policy::DEFAULT_MAX_RESTARTS),
+            within: policy.within.unwrap_or(Policy::DEFAULT_WITHIN),
+            escalation: policy.escalation.unwrap_or_default(),
+            name,
+        }
+    }
+
+    fn window_mut(&mut self, key: ScopeKey) -> Option<&mut Window> {
+        match key {
+            ScopeKey::Supervisor => Some(&mut self.window),
+            ScopeKey::Group(g) => self.groups.get_mut(g).map(|g| &mut g.window),
+            ScopeKey::Child(k) => {
+                let i = self.index(k)?;
+                Some(&mut self.slots[i].window)
+            }
+        }
+    }
+
+    async fn restart_for(&mut self, key: u64, reason: ExitReason) -> Option<Exit> {
+        let i = self.index(key)?;
+        let scope = self.scope_of(i);
+        let now = Instant::now();
+        let (restarts, exceeded) = match self.window_mut(scope.budget) {
+            Some(w) => w.record(now, scope.max_restarts, scope.within),
+            None => (0, false),
+        };
+        if exceeded {
+            return self.escalate(key, scope, reason, restarts).await;
+        }
+        let affected = decide::affected(scope.strategy, &scope.members, key);
+        // Stop the others of the scope in reverse order; temporary ones go.
+        let others: Vec<u64> = affected.iter().copied().filter(|&k| k != key).collect();
+        self.stop_in_reverse(&others).await;
+        for &k in &others {
+            if let Some(j) = self.index(k)
+                && self.slots[j].spec.restart_policy() == Restart::Temporary
+            {
+                self.remove_slot(j);
+            }
+        }
+        let batch: Vec<u64> = affected.into_iter().filter(|&k| self.index(k).is_some()).collect();
+        let i = self.index(key)?;
+        let slot = &mut self.slots[i];
+        slot.restarts += 1;
+        let delay = slot.spec.backoff_policy().delay(slot.failures.max(1));
+        let delay = if reason.is_failure() { delay } else { Duration::ZERO };
+        tracing::info!(child = %slot.path, %reason, ?delay, "restarting");
+        self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::RestartScheduled { delay });
+        if delay.is_zero() {
+            self.start_batch(&batch).await
+        } else {
+            self.timer_seq += 1;
+            let token = self.timer_seq;
+            for &k in &batch {
+                if let Some(j) = self.index(k) {
+                    self.slots[j].pending = Some(token);
+                    self.slots[j].state = ChildState::Restarting;
+                }
+            }
+            self.push_timer(now + delay, TimerKind::Restart { token });
+            None
+        }
+    }
+
+    /// Starts children in declaration order. A child that fails to start is
+    /// handled as a failure on the next turn of the loop, and the ones after
+    /// it wait for that restart.
+    async fn start_batch(&mut self, batch: &[u64]) -> Option<Exit> {
+        for (n, &k) in batch.iter().enumerate() {
+            if self.index(k).is_none_or(|j| self.slots[j].run.is_some()) {
+                continue;
+            }
+            match self.start_slot(k).await {
+                Started::Ok => {}
+                Started::Interrupted => return Some(Ok(())),
+                Started::Failed(reason) => {
+                    for &rest in &batch[n + 1..] {
+                        if let Some(j) = self.index(rest) {
+                            self.slots[j].state = ChildState::Restarting;
+                            self.slots[j].pending = Some(0);
+                        }
+                    }
+                    self.failed_starts.push_back((k, reason));
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    async fn escalate(&mut self, key: u64, scope: Scope, reason: ExitReason, restarts: u32) -> Option<Exit> {
+        let child = self.index(key).map(|i| self.slots[i].path.to_string()).unwrap_or_default();
+        let error = SupervisorError::Escalated {
+            supervisor: self.path.to_string(),
+            scope: scope.name.clone(),
+            child,
+            reason,
+            restarts,
+            within: scope.within,
+        };
+        let path = self.path.clone();
+        self.emit(&path, 0, EventKind::BudgetExceeded { scope: scope.name.clone(), restarts, within: scope.within });
+        match scope.escalation {
+            Escalation::Escalate => {
+                tracing::error!(supervisor = %path, %error, "escalating");
+                self.emit(&path, 0, EventKind::Escalated { error: error.clone() });
+                Some(Err(error))
+            }
+            Escalation::ShutdownTree => {
+                tracing::error!(supervisor = %path, %error, "shutting the tree down");
+                let cause = SupervisorError::ShutdownTree { supervisor: path.to_string(), cause: Box::new(error) };
+                self.emit(&path, 0, EventKind::Escalated { error: cause.clone() });
+                self.tree.shutdown_tree(cause);
+                None
+            }
+            Escalation::Quarantine => {
+                tracing::error!(supervisor = %path, %error, "quarantining");
+                self.stop_in_reverse(&scope.members).await;
+                for &k in &scope.members {
+                    if let Some(j) = self.index(k) {
+                        let slot = &mut self.slots[j];
+                        slot.state = ChildState::Quarantined;
+                        slot.pending = None;
+                        slot.quarantine = Some(scope.budget);
+                        self.emit(&self.slots[j].path, self.slots[j].attempt, EventKind::Quarantined);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    async fn on_timer(&mut self) -> Option<Exit> {
+        let Reverse(timer) = self.timers.pop()?;
+        match timer.kind {
+            TimerKind::Restart { token } => {
+                let batch: Vec<u64> = self.slots.iter().filter(|s| s.pending == Some(token)).map(|s| s.key).collect();
+                self.start_batch(&batch).await
+            }
+            TimerKind::Heartbeat { key, attempt } => {
+                let i = self.index(key)?;
+                let slot = &self.slots[i];
+                let run = slot.run.as_ref()?;
+                if slot.attempt != attempt {
+                    return None;
+                }
+                let interval = slot.spec.heartbeat_interval()?;
+                let last = run.cell.last_beat().map_or(run.started, |b| b.max(run.started));
+                let due = last + interval;
+                if Instant::now() < due {
+                    self.push_timer(due, TimerKind::Heartbeat { key, attempt });
+                    return None;
+                }
+                tracing::warn!(child = %slot.path, ?interval, "heartbeat missed");
+                self.emit(&slot.path, attempt, EventKind::HeartbeatMissed { interval });
+                self.stop_keys(&[key]).await;
+                self.on_child_exit(key, ExitReason::HeartbeatMissed(interval)).await
+            }
+        }
+    }
+
+    async fn on_command(&mut self, cmd: Command) -> Option<Exit> {
+        match cmd {
+            Command::WhichChildren(reply) => {
+                let _ = reply.send(self.which_children());
+            }
+            Command::StartChild(spec, reply) => {
+                let result = self.start_dynamic(*spec).await;
+                let _ = reply.send(result);
+            }
+            Command::TerminateChild(id, reply) => {
+                let result = match self.index_of_id(&id) {
+                    None => Err(self.unknown(&id)),
+                    Some(i) => {
+                        let key = self.slots[i].key;
+                        self.stop_keys(&[key]).await;
+                        if let Some(i) = self.index(key) {
+                            if self.slots[i].spec.restart_policy() == Restart::Temporary {
+                                self.remove_slot(i);
+                            } else {
+                                let slot = &mut self.slots[i];
+                                slot.state = ChildState::Stopped;
+                                slot.pending = None;
+                                slot.quarantine = None;
+                            }
+                        }
+                        Ok(())
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Command::RestartChild(id, reply) => {
+                let Some(i) = self.index_of_id(&id) else {
+                    let _ = reply.send(Err(self.unknown(&id)));
+                    return None;
+                };
+                if self.slots[i].run.is_some() {
+                    let _ = reply.send(Err(CommandError::Running { child: self.slots[i].path.to_string() }));
+                    return None;
+                }
+                let batch: Vec<u64> = match self.slots[i].quarantine {
+                    Some(scope) => {
+                        if let Some(w) = self.window_mut(scope) {
+                            w.clear();
+                        }
+                        self.slots.iter().filter(|s| s.quarantine == Some(scope)).map(|s| s.key).collect()
+                    }
+                    None => vec![self.slots[i].key],
+                };
+                let mut result = Ok(());
+                for k in batch {
+                    match self.start_slot(k).await {
+                        Started::Ok => {}
+                        Started::Interrupted => {
+                            let _ = reply.send(Err(CommandError::NotRunning { supervisor: self.path.to_string() }));
+                            return Some(Ok(()));
+                        }
+                        Started::Failed(reason) => {
+                            let path = self.index(k).map(|j| self.slots[j].path.to_string()).unwrap_or_default();
+                            result = Err(CommandError::StartFailed(format!("child `{path}` failed to start: it {reason}")));
+                            break;
+                        }
+                    }
+                }
+                let _ = reply.send(result);
+            }
+            Command::DeleteChild(id, reply) => {
+                let result = match self.index_of_id(&id) {
+                    None => Err(self.unknown(&id)),
+                    Some(i) if self.slots[i].run.is_some() => {
+                        Err(CommandError::Running { child: self.slots[i].path.to_string() })
+                    }
+                    Some(i) => {
+                        self.remove_slot(i);
+                        Ok(())
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Command::Supervisor(id, reply) => {
+                let result = match self.index_of_id(&id) {
+                    None => Err(self.unknown(&id)),
+                    Some(i) => match (&self.slots[i].spec.kind, &self.slots[i].run) {
+                        (ChildKind::Worker(_), _) => Err(CommandError::NotASupervisor { child: self.slots[i].path.to_string() }),
+                        (_, Some(Run { handle: Some(h), .. })) => Ok(h.clone()),
+                        _ => Err(CommandError::NotRunning { supervisor: self.slots[i].path.to_string() }),
+                    },
+                };
+                let _ = reply.send(result);
+            }
+        }
+        None
+    }
+
+    fn unknown(&self, id: &str) -> CommandError {
+        CommandError::UnknownChild { supervisor: self.path.to_string(), id: id.to_string() }
+    }
+
+    fn which_children(&self) -> Vec<ChildInfo> {
+        let now = Instant::now();
+        self.slots
+            .iter()
+            .map(|s| ChildInfo {
+                id: s.spec.id.to_string(),
+                kind: if s.spec.is_supervisor() { ChildKindName::Supervisor } else { ChildKindName::Worker },
+                state: s.state,
+                restarts: s.restarts,
+                attempt: s.attempt,
+                last_exit: s.last_exit.clone(),
+                dynamic: s.dynamic,
+                uptime: s.run.as_ref().map(|r| now.saturating_duration_since(r.started)),
+            })
+            .collect()
+    }
+
+    async fn start_dynamic(&mut self, spec: ChildSpec) -> Result<(), CommandError> {
+        if let Some(max) = self.max_children
+            && self.slots.len() >= max
+        {
+            return Err(CommandError::TooManyChildren { supervisor: self.path.to_string(), max });
+        }
+        if self.index_of_id(&spec.id).is_some() {
+            return Err(CommandError::AlreadyPresent { supervisor: self.path.to_string(), id: spec.id.to_string() });
+        }
+        let mut errors = Vec::new();
+        if spec.id.is_empty() || spec.id.contains('/') {
+            errors.push(SpecError::InvalidId { supervisor: self.path.to_string(), id: spec.id.to_string() });
+        }
+        if let Some(g) = &spec.group
+            && !self.groups.iter().any(|gs| gs.id == *g)
+        {
+            errors.push(SpecError::UnknownGroup {
+                supervisor: self.path.to_string(),
+                child: join_path(&self.path, &spec.id),
+                group: g.to_string(),
+            });
+        }
+        spec.validate_into(&self.path, self.auto_shutdown, &mut errors);
+        if !errors.is_empty() {
+            return Err(CommandError::Invalid(crate::SpecErrors(errors).to_string()));
+        }
+        let i = self.add_slot(spec, true, None);
+        let key = self.slots[i].key;
+        match self.start_slot(key).await {
+            Started::Ok => Ok(()),
+            Started::Interrupted => Err(CommandError::NotRunning { supervisor: self.path.to_string() }),
+            Started::Failed(reason) => {
+                let path = self.slots[i].path.to_string();
+                if let Some(i) = self.index(key) {
+                    self.remove_slot(i);
+                }
+                Err(CommandError::StartFailed(format!("child `{path}` failed to start: it {reason}")))
+            }
+        }
+    }
+
+    fn remove_slot(&mut self, i: usize) {
+        let slot = self.slots.remove(i);
+        if let Some(run) = slot.run {
+            // Only stopped children are removed; a run left here is a bug,
+            // and aborting it keeps the no-orphan promise.
+            run.abort.abort();
+        }
+    }
+
+    /// Stops children one by one in reverse order of `keys` (which is in
+    /// declaration order).
+    async fn stop_in_reverse(&mut self, keys: &[u64]) {
+        for &k in keys.iter().rev() {
+            self.stop_keys(&[k]).await;
+        }
+    }
+
+    /// Stops the running children among `keys` together: cancel each,
+    /// wait its shutdown time, abort, and await every task.
+    async fn stop_keys(&mut self, keys: &[u64]) {
+        let now = Instant::now();
+        let mut waiting: Vec<(Id, u64, Option<Instant>)> = Vec::new();
+        for &k in keys {
+            let Some(i) = self.index(k) else { continue };
+            let slot = &mut self.slots[i];
+            if slot.pending.is_some() {
+                slot.pending = None;
+                slot.state = ChildState::Stopped;
+            }
+            let Some(run) = &slot.run else { continue };
+            let deadline = match slot.spec.shutdown_policy() {
+                Shutdown::BrutalKill => {
+                    run.abort.abort();
+                    None
+                }
+                Shutdown::Timeout(t) => {
+                    run.cell.token.cancel();
+                    Some(now + t)
+                }
+                Shutdown::Infinity => {
+                    run.cell.token.cancel();
+                    None
+                }
+            };
+            waiting.push((run.task, k, deadline));
+        }
+        while !waiting.is_empty() {
+            // A task that already ended while we waited for another.
+            if let Some(pos) = self.stash.iter().position(|(id, _)| waiting.iter().any(|w| w.0 == *id)) {
+                if let Some((id, end)) = self.stash.remove(pos) {
+                    self.finish_stopped(id, end, &mut waiting);
+                }
+                continue;
+            }
+            let deadline = waiting.iter().filter_map(|w| w.2).min();
+            tokio::select! {
+                end = self.tasks.join_next_with_id() => {
+                    let Some(end) = end else { break };
+                    let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
+                    let end = end.map(|(_, out)| out);
+                    if waiting.iter().any(|w| w.0 == id) {
+                        self.finish_stopped(id, end, &mut waiting);
+                    } else {
+                        self.stash.push_back((id, end));
+                    }
+                }
+                _ = sleep_until_opt(deadline), if deadline.is_some() => {
+                    let now = Instant::now();
+                    for w in waiting.iter_mut() {
+                        if w.2.is_some_and(|d| d <= now) {
+                            w.2 = None;
+                            if let Some(run) = self.index(w.1).and_then(|i| self.slots[i].run.as_ref()) {
+                                tracing::warn!(child = %self.slots[self.index(w.1).unwrap_or_default()].path, "shutdown time ran out: aborting");
+                                run.abort.abort();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish_stopped(&mut self, id: Id, end: Result<RunOutput, JoinError>, waiting: &mut Vec<(Id, u64, Option<Instant>)>) {
+        waiting.retain(|w| w.0 != id);
+        let Some(key) = self.by_task.remove(&id) else { return };
+        let Some(i) = self.index(key) else { return };
+        let reason = classify(end, true);
+        let slot = &mut self.slots[i];
+        slot.run = None;
+        slot.state = ChildState::Stopped;
+        slot.last_exit = Some(reason.clone());
+        self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::Exited { reason });
+    }
+
+    /// Ends left over from a failed start: every task has ended by now.
+    fn drain_stash_quietly(&mut self) {
+        while let Some((id, _)) = self.stash.pop_front() {
+            self.by_task.remove(&id);
+        }
+    }
+
+    /// Stops every child: dynamic ones together, then the declared ones in
+    /// reverse order; refuses commands meanwhile.
+    async fn shutdown_children(&mut self) {
+        self.rx.close();
+        let path = self.path.clone();
+        self.emit(&path, 0, EventKind::ShutdownStarted);
+        tracing::debug!(supervisor = %path, "shutting down");
+        let dynamic: Vec<u64> = self.slots.iter().filter(|s| s.dynamic).map(|s| s.key).collect();
+        self.stop_keys(&dynamic).await;
+        let declared: Vec<u64> = self.slots.iter().filter(|s| !s.dynamic).map(|s| s.key).collect();
+        self.stop_in_reverse(&declared).await;
+        // Anything still in the set (a run replaced without being awaited
+        // cannot happen, but the promise is no orphans): abort and await.
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+        self.stash.clear();
+        self.timers.clear();
+        while let Ok(cmd) = self.rx.try_recv() {
+            drop(cmd);
+        }
+        self.emit(&path, 0, EventKind::ShutdownCompleted);
+    }
+}
+
+/// Why a run ended, from its task's result; `stopping` when the supervisor
+/// asked it to stop.
+fn classify(end: Result<RunOutput, JoinError>, stopping: bool) -> ExitReason {
+    match end {
+        Ok(Ok(())) if stopping => ExitReason::Shutdown,
+        Ok(Ok(())) => ExitReason::Normal,
+        Ok(Err(reason)) => reason,
+        Err(e) if e.is_cancelled() => ExitReason::Killed,
+        Err(e) => {
+            let payload = e.into_panic();
+            let msg = if let Some(s) = payload.downcast_ref::<&str>() {
+                (*s).to_string()
+            } else if let Some(s) = payload.downcast_ref::<String>() {
+                s.clone()
+            } else {
+                "a non-string panic payload".to_string()
+            };
+            ExitReason::Panicked(msg)
+        }
+    }
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

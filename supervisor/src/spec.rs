@@ -1,0 +1,638 @@
+//! Specs: what a tree is made of, built by `supervision_tree!` or by hand, and
+//! the rules they must keep (`validate`).
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{AutoShutdownName, SpecError, SpecErrors};
+use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
+use crate::worker::{Context, FnWorker, Worker, WorkerDefaults, WorkerResult};
+
+/// A worker with its type erased, so that one supervisor holds many kinds.
+pub(crate) trait ErasedWorker: Send + 'static {
+    fn clone_box(&self) -> Box<dyn ErasedWorker>;
+    fn type_name(&self) -> &'static str;
+    /// Spawns one run into the supervisor's task set.
+    fn spawn(
+        &self,
+        set: &mut tokio::task::JoinSet<crate::runtime::RunOutput>,
+        ctx: Context,
+    ) -> tokio::task::AbortHandle;
+}
+
+struct Erased<W>(W);
+
+impl<W: Worker> ErasedWorker for Erased<W> {
+    fn clone_box(&self) -> Box<dyn ErasedWorker> {
+        Box::new(Erased(self.0.clone()))
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<W>()
+    }
+
+    fn spawn(
+        &self,
+        set: &mut tokio::task::JoinSet<crate::runtime::RunOutput>,
+        ctx: Context,
+    ) -> tokio::task::AbortHandle {
+        let worker = self.0.clone();
+        let run_ctx = ctx.clone();
+        crate::runtime::spawn_run(set, ctx, async move {
+            WorkerResult::into_result(worker.run(run_ctx).await)
+                .map_err(|e| crate::ExitReason::Failed(std::sync::Arc::from(e)))
+        })
+    }
+}
+
+/// What a child is: a worker or a nested supervisor.
+pub(crate) enum ChildKind {
+    Worker(Box<dyn ErasedWorker>),
+    Supervisor(Box<SupervisorSpec>),
+}
+
+impl Clone for ChildKind {
+    fn clone(&self) -> Self {
+        match self {
+            ChildKind::Worker(w) => ChildKind::Worker(w.clone_box()),
+            ChildKind::Supervisor(s) => ChildKind::Supervisor(s.clone()),
+        }
+    }
+}
+
+/// One child of a supervisor: a worker or a nested supervisor, with its
+/// restart, shutdown, backoff, heartbeat and start options.
+///
+/// Options left unset come from the worker type's `#[worker(...)]` defaults,
+/// then from the library's: permanent, 5 s shutdown for workers (infinity for
+/// supervisors), no backoff, no heartbeat, no start timeout.
+///
+/// ```
+/// use std::time::Duration;
+/// use supervisor::{ChildSpec, Context, Restart, Shutdown};
+///
+/// let child = ChildSpec::from_fn("poller", |ctx: Context| async move { ctx.cancelled().await })
+///     .restart(Restart::Transient)
+///     .shutdown(Duration::from_secs(2))
+///     .heartbeat(Duration::from_millis(500));
+/// assert_eq!(child.id(), "poller");
+/// assert_eq!(child.shutdown_policy(), Shutdown::Timeout(Duration::from_secs(2)));
+/// ```
+#[derive(Clone)]
+pub struct ChildSpec {
+    pub(crate) id: Arc<str>,
+    pub(crate) kind: ChildKind,
+    pub(crate) defaults: WorkerDefaults,
+    pub(crate) restart: Option<Restart>,
+    pub(crate) shutdown: Option<Shutdown>,
+    pub(crate) backoff: Option<Backoff>,
+    pub(crate) heartbeat: Option<Duration>,
+    pub(crate) start_timeout: Option<Duration>,
+    pub(crate) group: Option<Arc<str>>,
+    pub(crate) significant: bool,
+}
+
+impl ChildSpec {
+    fn with_kind(id: &str, kind: ChildKind, defaults: WorkerDefaults) -> Self {
+        ChildSpec {
+            id: Arc::from(id),
+            kind,
+            defaults,
+            restart: None,
+            shutdown: None,
+            backoff: None,
+            heartbeat: None,
+            start_timeout: None,
+            group: None,
+            significant: false,
+        }
+    }
+
+    /// A worker child; its type's `#[worker(...)]` defaults apply until the
+    /// options below set something else.
+    pub fn worker<W: Worker>(id: impl AsRef<str>, worker: W) -> Self {
+        Self::with_kind(
+            id.as_ref(),
+            ChildKind::Worker(Box::new(Erased(worker))),
+            W::DEFAULTS,
+        )
+    }
+
+    /// A worker made of an async function or closure taking the [`Context`].
+    ///
+    /// ```
+    /// use supervisor::{ChildSpec, Context};
+    /// async fn tick(ctx: Context) -> anyhow::Result<()> {
+    ///     ctx.cancelled().await;
+    ///     Ok(())
+    /// }
+    /// let child = ChildSpec::from_fn("tick", tick);
+    /// # let _ = child;
+    /// ```
+    pub fn from_fn<F, Fut>(id: impl AsRef<str>, f: F) -> Self
+    where
+        F: Fn(Context) -> Fut + Clone + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: WorkerResult,
+    {
+        Self::worker(id, FnWorker(f))
+    }
+
+    /// A nested supervisor as a child; its id is the spec's id. Its default
+    /// shutdown is `infinity`: it gets all the time its own children need.
+    pub fn supervisor(spec: SupervisorSpec) -> Self {
+        let id = spec.id.clone();
+        let mut child = Self::with_kind(
+            &id,
+            ChildKind::Supervisor(Box::new(spec)),
+            WorkerDefaults::NONE,
+        );
+        child.id = id;
+        child
+    }
+
+    /// Sets the restart policy.
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = Some(restart);
+        self
+    }
+
+    /// Sets the shutdown policy: a [`Shutdown`], or a `Duration` for
+    /// `Shutdown::Timeout`.
+    pub fn shutdown(mut self, shutdown: impl Into<Shutdown>) -> Self {
+        self.shutdown = Some(shutdown.into());
+        self
+    }
+
+    /// Sets the backoff: a [`Backoff`], or a `Range<Duration>` for
+    /// `Backoff::Exponential`.
+    pub fn backoff(mut self, backoff: impl Into<Backoff>) -> Self {
+        self.backoff = Some(backoff.into());
+        self
+    }
+
+    /// Sets the heartbeat interval: the child must call `ctx.heartbeat()` at
+    /// least this often once running.
+    pub fn heartbeat(mut self, interval: Duration) -> Self {
+        self.heartbeat = Some(interval);
+        self
+    }
+
+    /// Sets the start timeout: the child counts as running once it calls
+    /// `ctx.ready()`, and fails to start if it does not within this time.
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = Some(timeout);
+        self
+    }
+
+    /// Puts the child in a restart group of its supervisor.
+    pub fn group(mut self, group: impl AsRef<str>) -> Self {
+        self.group = Some(Arc::from(group.as_ref()));
+        self
+    }
+
+    /// Marks the child significant for its supervisor's `auto_shutdown`.
+    pub fn significant(mut self, significant: bool) -> Self {
+        self.significant = significant;
+        self
+    }
+
+    /// The child's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether the child is a nested supervisor.
+    pub fn is_supervisor(&self) -> bool {
+        matches!(self.kind, ChildKind::Supervisor(_))
+    }
+
+    /// The restart policy in force: the tree's, else the type's default,
+    /// else permanent.
+    pub fn restart_policy(&self) -> Restart {
+        self.restart.or(self.defaults.restart).unwrap_or_default()
+    }
+
+    /// The shutdown policy in force: the tree's, else the type's default,
+    /// else 5 s for workers and infinity for supervisors.
+    pub fn shutdown_policy(&self) -> Shutdown {
+        self.shutdown
+            .or(self.defaults.shutdown)
+            .unwrap_or(match self.kind {
+                ChildKind::Worker(_) => Shutdown::default(),
+                ChildKind::Supervisor(_) => Shutdown::Infinity,
+            })
+    }
+
+    /// The backoff in force.
+    pub fn backoff_policy(&self) -> Backoff {
+        self.backoff.or(self.defaults.backoff).unwrap_or_default()
+    }
+
+    /// The heartbeat interval in force, if any.
+    pub fn heartbeat_interval(&self) -> Option<Duration> {
+        self.heartbeat.or(self.defaults.heartbeat)
+    }
+
+    /// The start timeout in force, if any.
+    pub fn start_timeout_limit(&self) -> Option<Duration> {
+        self.start_timeout.or(self.defaults.start_timeout)
+    }
+
+    /// The group the child belongs to, if any.
+    pub fn group_id(&self) -> Option<&str> {
+        self.group.as_deref()
+    }
+
+    /// Whether the child is significant.
+    pub fn is_significant(&self) -> bool {
+        self.significant
+    }
+
+    pub(crate) fn validate_into(&self, parent: &str, auto: AutoShutdown, errors: &mut Vec<SpecError>) {
+        let path = join_path(parent, &self.id);
+        if let Some(Backoff::Exponential { min, max }) = self.backoff.or(self.defaults.backoff) {
+            if min.is_zero() {
+                errors.push(SpecError::ZeroDuration {
+                    child: path.clone(),
+                    option: "backoff",
+                    hint: "the first delay must be longer than zero; write `backoff = none` for no delay",
+                });
+            }
+            if min > max {
+                errors.push(SpecError::BackoffMinAboveMax { child: path.clone(), min, max });
+            }
+        }
+        if self.heartbeat_interval().is_some_and(|d| d.is_zero()) {
+            errors.push(SpecError::ZeroDuration {
+                child: path.clone(),
+                option: "heartbeat",
+                hint: "give it an interval longer than zero",
+            });
+        }
+        if self.start_timeout_limit().is_some_and(|d| d.is_zero()) {
+            errors.push(SpecError::ZeroDuration {
+                child: path.clone(),
+                option: "start_timeout",
+                hint: "give it a timeout longer than zero",
+            });
+        }
+        if self.shutdown_policy() == Shutdown::Timeout(Duration::ZERO) {
+            errors.push(SpecError::ZeroDuration {
+                child: path.clone(),
+                option: "shutdown",
+                hint: "write `shutdown = brutal_kill` to stop it at once, or give it time",
+            });
+        }
+        if self.significant {
+            if self.restart_policy() == Restart::Permanent {
+                errors.push(SpecError::SignificantPermanent { child: path.clone() });
+            }
+            if auto == AutoShutdown::Never {
+                errors.push(SpecError::SignificantUnderNever {
+                    supervisor: parent.to_string(),
+                    child: path.clone(),
+                });
+            }
+        }
+        if let ChildKind::Supervisor(spec) = &self.kind {
+            spec.validate_at(parent, errors);
+        }
+    }
+}
+
+impl fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ChildSpec");
+        d.field("id", &self.id);
+        match &self.kind {
+            ChildKind::Worker(w) => d.field("worker", &w.type_name()),
+            ChildKind::Supervisor(s) => d.field("supervisor", s),
+        };
+        d.field("restart", &self.restart_policy())
+            .field("shutdown", &self.shutdown_policy())
+            .field("backoff", &self.backoff_policy())
+            .field("heartbeat", &self.heartbeat_interval())
+            .field("start_timeout", &self.start_timeout_limit())
+            .field("group", &self.group)
+            .field("significant", &self.significant)
+            .finish()
+    }
+}
+
+impl From<Duration> for Shutdown {
+    fn from(d: Duration) -> Self {
+        Shutdown::Timeout(d)
+    }
+}
+
+impl From<std::ops::Range<Duration>> for Backoff {
+    fn from(r: std::ops::Range<Duration>) -> Self {
+        Backoff::Exponential { min: r.start, max: r.end }
+    }
+}
+
+/// A restart group of a supervisor: its members restart together with the
+/// group's strategy, against the group's own budget when it sets one.
+///
+/// ```
+/// use std::time::Duration;
+/// use supervisor::{GroupSpec, Strategy};
+/// let g = GroupSpec::new("pipeline").strategy(Strategy::RestForOne).max_restarts(10).within(Duration::from_secs(1));
+/// assert_eq!(g.id(), "pipeline");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSpec {
+    pub(crate) id: Arc<str>,
+    pub(crate) policy: Policy,
+}
+
+impl GroupSpec {
+    /// A group with no policy of its own (it inherits the supervisor's).
+    pub fn new(id: impl AsRef<str>) -> Self {
+        GroupSpec { id: Arc::from(id.as_ref()), policy: Policy::new() }
+    }
+
+    /// The group's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The group's own policy layer.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Sets the whole policy layer.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets the group's strategy.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.policy.strategy = Some(strategy);
+        self
+    }
+
+    /// Sets the group's restart budget count.
+    pub fn max_restarts(mut self, n: u32) -> Self {
+        self.policy.max_restarts = Some(n);
+        self
+    }
+
+    /// Sets the group's intensity window.
+    pub fn within(mut self, within: Duration) -> Self {
+        self.policy.within = Some(within);
+        self
+    }
+
+    /// Sets what the group does when its budget is exceeded.
+    pub fn escalation(mut self, escalation: Escalation) -> Self {
+        self.policy.escalation = Some(escalation);
+        self
+    }
+}
+
+/// A supervisor: its policy, its children in declaration order, its restart
+/// groups and per-child overrides.
+///
+/// ```
+/// use std::time::Duration;
+/// use supervisor::{ChildSpec, Context, Strategy, SupervisorSpec};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> anyhow::Result<()> {
+/// let spec = SupervisorSpec::new("app")
+///     .strategy(Strategy::OneForAll)
+///     .max_restarts(5)
+///     .within(Duration::from_secs(10))
+///     .child(ChildSpec::from_fn("a", |ctx: Context| async move { ctx.cancelled().await }))
+///     .child(ChildSpec::from_fn("b", |ctx: Context| async move { ctx.cancelled().await }));
+/// spec.validate()?;
+/// let tree = spec.start().await?;
+/// assert_eq!(tree.count_children().await?.workers, 2);
+/// tree.shutdown().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SupervisorSpec {
+    pub(crate) id: Arc<str>,
+    pub(crate) policy: Policy,
+    pub(crate) auto_shutdown: AutoShutdown,
+    pub(crate) max_children: Option<usize>,
+    pub(crate) children: Vec<ChildSpec>,
+    pub(crate) groups: Vec<GroupSpec>,
+    pub(crate) overrides: Vec<(Arc<str>, Policy)>,
+}
+
+impl SupervisorSpec {
+    /// An empty supervisor with the default policy: one_for_one, 3 restarts
+    /// in 5 s, escalate.
+    pub fn new(id: impl AsRef<str>) -> Self {
+        SupervisorSpec {
+            id: Arc::from(id.as_ref()),
+            policy: Policy::new(),
+            auto_shutdown: AutoShutdown::Never,
+            max_children: None,
+            children: Vec::new(),
+            groups: Vec::new(),
+            overrides: Vec::new(),
+        }
+    }
+
+    /// The supervisor's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The supervisor's own policy layer.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// The children, in declaration order.
+    pub fn children(&self) -> &[ChildSpec] {
+        &self.children
+    }
+
+    /// Sets the strategy.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.policy.strategy = Some(strategy);
+        self
+    }
+
+    /// Sets the most restarts allowed within the window (0: the first restart
+    /// escalates).
+    pub fn max_restarts(mut self, n: u32) -> Self {
+        self.policy.max_restarts = Some(n);
+        self
+    }
+
+    /// Sets the intensity window.
+    pub fn within(mut self, within: Duration) -> Self {
+        self.policy.within = Some(within);
+        self
+    }
+
+    /// Sets what happens when the supervisor's budget is exceeded.
+    pub fn escalation(mut self, escalation: Escalation) -> Self {
+        self.policy.escalation = Some(escalation);
+        self
+    }
+
+    /// Sets when significant children end the supervisor.
+    pub fn auto_shutdown(mut self, auto: AutoShutdown) -> Self {
+        self.auto_shutdown = auto;
+        self
+    }
+
+    /// Limits the number of children, dynamic ones included.
+    pub fn max_children(mut self, max: usize) -> Self {
+        self.max_children = Some(max);
+        self
+    }
+
+    /// Adds a child (declaration order is start order).
+    pub fn child(mut self, child: ChildSpec) -> Self {
+        self.children.push(child);
+        self
+    }
+
+    /// Adds a worker child with default options.
+    pub fn worker<W: Worker>(self, id: impl AsRef<str>, worker: W) -> Self {
+        self.child(ChildSpec::worker(id, worker))
+    }
+
+    /// Adds a nested supervisor child with default options.
+    pub fn supervisor(self, spec: SupervisorSpec) -> Self {
+        self.child(ChildSpec::supervisor(spec))
+    }
+
+    /// Declares a restart group.
+    pub fn group(mut self, group: GroupSpec) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// Overrides strategy, budget or escalation for one child.
+    pub fn override_child(mut self, id: impl AsRef<str>, policy: Policy) -> Self {
+        self.overrides.push((Arc::from(id.as_ref()), policy));
+        self
+    }
+
+    /// Checks every rule of the tree and returns all that it breaks, with the
+    /// wording of the compile errors of `supervision_tree!`.
+    ///
+    /// ```
+    /// use supervisor::{ChildSpec, Context, SupervisorSpec};
+    /// let idle = |ctx: Context| async move { ctx.cancelled().await };
+    /// let spec = SupervisorSpec::new("app")
+    ///     .child(ChildSpec::from_fn("a", idle))
+    ///     .child(ChildSpec::from_fn("a", idle));
+    /// let err = spec.validate().unwrap_err();
+    /// assert!(err.to_string().contains("duplicate child id `a` in supervisor `app`"));
+    /// ```
+    pub fn validate(&self) -> Result<(), SpecErrors> {
+        let mut errors = Vec::new();
+        self.validate_at("", &mut errors);
+        if errors.is_empty() { Ok(()) } else { Err(SpecErrors(errors)) }
+    }
+
+    pub(crate) fn validate_at(&self, parent: &str, errors: &mut Vec<SpecError>) {
+        let path = join_path(parent, &self.id);
+        if self.id.is_empty() || self.id.contains('/') {
+            errors.push(SpecError::InvalidId {
+                supervisor: if parent.is_empty() { path.clone() } else { parent.to_string() },
+                id: self.id.to_string(),
+            });
+        }
+        check_policy(&self.policy, || format!("supervisor `{path}`"), errors);
+        match self.max_children {
+            Some(0) => errors.push(SpecError::ZeroMaxChildren { supervisor: path.clone() }),
+            Some(max) if max < self.children.len() => errors.push(SpecError::MaxChildrenBelowDeclared {
+                supervisor: path.clone(),
+                max,
+                declared: self.children.len(),
+            }),
+            _ => {}
+        }
+        for (i, child) in self.children.iter().enumerate() {
+            if child.id.is_empty() || child.id.contains('/') {
+                errors.push(SpecError::InvalidId { supervisor: path.clone(), id: child.id.to_string() });
+            }
+            if self.children[..i].iter().any(|c| c.id == child.id) {
+                errors.push(SpecError::DuplicateChild { supervisor: path.clone(), id: child.id.to_string() });
+            }
+            if let Some(g) = &child.group
+                && !self.groups.iter().any(|gs| gs.id == *g)
+            {
+                errors.push(SpecError::UnknownGroup {
+                    supervisor: path.clone(),
+                    child: join_path(&path, &child.id),
+                    group: g.to_string(),
+                });
+            }
+            child.validate_into(&path, self.auto_shutdown, errors);
+        }
+        for (i, group) in self.groups.iter().enumerate() {
+            if self.groups[..i].iter().any(|g| g.id == group.id) {
+                errors.push(SpecError::DuplicateGroup { supervisor: path.clone(), group: group.id.to_string() });
+                continue;
+            }
+            if !self.children.iter().any(|c| c.group.as_ref() == Some(&group.id)) {
+                errors.push(SpecError::EmptyGroup { supervisor: path.clone(), group: group.id.to_string() });
+            }
+            check_policy(&group.policy, || format!("group `{}` of supervisor `{path}`", group.id), errors);
+        }
+        for (i, (id, policy)) in self.overrides.iter().enumerate() {
+            if self.overrides[..i].iter().any(|(o, _)| o == id) {
+                errors.push(SpecError::DuplicateOverride { supervisor: path.clone(), id: id.to_string() });
+                continue;
+            }
+            if !self.children.iter().any(|c| c.id == *id) {
+                errors.push(SpecError::UnknownOverride { supervisor: path.clone(), id: id.to_string() });
+            }
+            check_policy(policy, || format!("the override of `{id}` in supervisor `{path}`"), errors);
+        }
+        if self.auto_shutdown != AutoShutdown::Never && !self.children.iter().any(|c| c.significant) {
+            errors.push(SpecError::AutoShutdownWithoutSignificant {
+                supervisor: path.clone(),
+                auto: AutoShutdownName(self.auto_shutdown),
+            });
+        }
+    }
+
+    /// Validates the spec and starts the tree on the current tokio runtime:
+    /// children start in declaration order, each running once ready. Returns
+    /// the root's handle once every child runs, or the error of the child
+    /// that failed to start (those started before it are stopped first).
+    pub async fn start(self) -> Result<crate::SupervisorHandle, crate::StartError> {
+        crate::runtime::start_root(self).await
+    }
+}
+
+fn check_policy(policy: &Policy, scope: impl Fn() -> String, errors: &mut Vec<SpecError>) {
+    if policy.within.is_some_and(|w| w.is_zero()) {
+        errors.push(SpecError::ZeroWithin { scope: scope() });
+    }
+}
+
+impl fmt::Debug for SupervisorSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SupervisorSpec")
+            .field("id", &self.id)
+            .field("policy", &self.policy)
+            .field("auto_shutdown", &self.auto_shutdown)
+            .field("max_children", &self.max_children)
+            .field("children", &self.children)
+            .field("groups", &self.groups)
+            .field("overrides", &self.overrides)
+            .finish()
+    }
+}
+
+pub(crate) fn join_path(parent: &str, id: &str) -> String {
+    if parent.is_empty() { id.to_string() } else { format!("{parent}/{id}") }
+}

@@ -1,0 +1,254 @@
+//! The `Worker` trait, what a worker returns, and the `Context` it runs with.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::policy::{Backoff, Restart, Shutdown};
+
+/// The error type a failed worker run is turned into.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A unit of work a supervisor starts, watches and restarts.
+///
+/// The value is the worker's configuration: it is cloned for every start, so
+/// each run begins from the same fresh state. Most workers get this trait
+/// from [`#[worker]`](crate::worker), which calls the struct's own
+/// `async fn run(self, ctx: Context)`; it can also be written by hand:
+///
+/// ```
+/// use supervisor::{Context, Worker};
+///
+/// #[derive(Clone)]
+/// struct Ticker;
+///
+/// impl Worker for Ticker {
+///     async fn run(self, ctx: Context) -> Result<(), std::io::Error> {
+///         ctx.cancelled().await;
+///         Ok(())
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a worker",
+    label = "this expression must be a `Worker`",
+    note = "put `#[supervisor::worker]` on the struct and give it an inherent `async fn run(self, ctx: Context)`, or implement `supervisor::Worker` by hand"
+)]
+pub trait Worker: Clone + Send + 'static {
+    /// The defaults this type sets with `#[worker(...)]`; the options of the
+    /// tree win over them.
+    const DEFAULTS: WorkerDefaults = WorkerDefaults::NONE;
+
+    /// Runs the worker until it ends or `ctx` is cancelled.
+    ///
+    /// Return `()` or `Ok(())` for a normal exit and `Err(_)` for a failure;
+    /// a panic is a failure too. A worker should return soon after
+    /// [`Context::cancelled`] resolves: past its shutdown time it is aborted.
+    fn run(self, ctx: Context) -> impl Future<Output = impl WorkerResult> + Send;
+}
+
+/// What a worker's `run` may return: `()` or `Result<(), E>` with an error
+/// that converts into a boxed error (`std::io::Error`, `anyhow::Error`,
+/// `String`, your own error type, ...).
+#[diagnostic::on_unimplemented(
+    message = "a worker's `run` cannot return `{Self}`",
+    note = "return `()` or `Result<(), E>` where `E` converts into `Box<dyn Error + Send + Sync>` (anyhow::Error does)"
+)]
+pub trait WorkerResult: Send + 'static {
+    /// `Ok(())` for a normal exit, `Err` for a failure.
+    fn into_result(self) -> Result<(), BoxError>;
+}
+
+impl WorkerResult for () {
+    fn into_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E> WorkerResult for Result<(), E>
+where
+    E: Into<BoxError> + Send + 'static,
+{
+    fn into_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Per-type defaults set by `#[worker(...)]`. A field left `None` falls back
+/// to the library's default; an option in the tree wins over both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WorkerDefaults {
+    /// Default restart policy.
+    pub restart: Option<Restart>,
+    /// Default shutdown policy.
+    pub shutdown: Option<Shutdown>,
+    /// Default backoff.
+    pub backoff: Option<Backoff>,
+    /// Default heartbeat interval.
+    pub heartbeat: Option<Duration>,
+    /// Default start timeout.
+    pub start_timeout: Option<Duration>,
+}
+
+impl WorkerDefaults {
+    /// No defaults: the library's own apply.
+    pub const NONE: WorkerDefaults = WorkerDefaults {
+        restart: None,
+        shutdown: None,
+        backoff: None,
+        heartbeat: None,
+        start_timeout: None,
+    };
+}
+
+/// A worker made of an async function or closure, from
+/// [`ChildSpec::from_fn`](crate::ChildSpec::from_fn).
+#[derive(Clone)]
+pub struct FnWorker<F>(pub(crate) F);
+
+impl<F, Fut> Worker for FnWorker<F>
+where
+    F: Fn(Context) -> Fut + Clone + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: WorkerResult,
+{
+    fn run(self, ctx: Context) -> impl Future<Output = impl WorkerResult> + Send {
+        (self.0)(ctx)
+    }
+}
+
+/// What a running child sees of its supervisor: who it is, whether it should
+/// stop, and the means to say it is ready and alive.
+///
+/// Cheap to clone; every clone speaks for the same run.
+///
+/// ```
+/// use supervisor::Context;
+///
+/// async fn serve(ctx: Context) {
+///     ctx.ready();
+///     loop {
+///         tokio::select! {
+///             _ = ctx.cancelled() => break,
+///             _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => ctx.heartbeat(),
+///         }
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) inner: Arc<RunCell>,
+}
+
+/// State shared between one run of a child and its supervisor.
+pub(crate) struct RunCell {
+    pub(crate) id: Arc<str>,
+    pub(crate) path: Arc<str>,
+    pub(crate) attempt: u32,
+    pub(crate) token: CancellationToken,
+    pub(crate) ready: AtomicBool,
+    pub(crate) ready_notify: Notify,
+    /// Nanoseconds since `epoch` of the last heartbeat (0: none yet).
+    pub(crate) last_beat: AtomicU64,
+    pub(crate) epoch: Instant,
+}
+
+impl RunCell {
+    pub(crate) fn new(id: Arc<str>, path: Arc<str>, attempt: u32, epoch: Instant) -> Arc<Self> {
+        Arc::new(RunCell {
+            id,
+            path,
+            attempt,
+            token: CancellationToken::new(),
+            ready: AtomicBool::new(false),
+            ready_notify: Notify::new(),
+            last_beat: AtomicU64::new(0),
+            epoch,
+        })
+    }
+
+    pub(crate) fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mark_ready(&self) {
+        if !self.ready.swap(true, Ordering::AcqRel) {
+            self.ready_notify.notify_one();
+        }
+    }
+
+    /// When the child last showed it was alive, if it ever did.
+    pub(crate) fn last_beat(&self) -> Option<Instant> {
+        match self.last_beat.load(Ordering::Acquire) {
+            0 => None,
+            nanos => Some(self.epoch + Duration::from_nanos(nanos)),
+        }
+    }
+}
+
+impl Context {
+    /// This child's id among its siblings.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The child's path from the root, ids joined by `/` (`app/http/router`).
+    pub fn path(&self) -> &str {
+        &self.inner.path
+    }
+
+    /// Which run of this child this is: 1 for the first start, one more on
+    /// every restart.
+    pub fn attempt(&self) -> u32 {
+        self.inner.attempt
+    }
+
+    /// Resolves when the supervisor asks this run to stop. Return soon after:
+    /// past the child's shutdown time the task is aborted.
+    pub async fn cancelled(&self) {
+        self.inner.token.cancelled().await
+    }
+
+    /// Whether the supervisor has asked this run to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.token.is_cancelled()
+    }
+
+    /// A token cancelled when this run must stop, to hand to code that takes
+    /// a [`CancellationToken`]. Tokens made from it with `child_token()` are
+    /// cancelled with it.
+    pub fn token(&self) -> &CancellationToken {
+        &self.inner.token
+    }
+
+    /// Says that the child has started. A child with a `start_timeout` counts
+    /// as running only once it calls this; for others it is a no-op. Calling
+    /// it again does nothing.
+    pub fn ready(&self) {
+        self.inner.mark_ready();
+    }
+
+    /// Says that the child is alive. A child with a `heartbeat` interval that
+    /// stays silent for longer is stopped and handled as failed.
+    pub fn heartbeat(&self) {
+        let nanos = self.inner.epoch.elapsed().as_nanos();
+        // Zero means "never"; a beat at the very epoch is stored as 1 ns.
+        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX).max(1);
+        self.inner.last_beat.store(nanos, Ordering::Release);
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("path", &self.path())
+            .field("attempt", &self.attempt())
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
