@@ -44,6 +44,7 @@
 //! [`ChildSpec`]) and [`SupervisorSpec::validate`], which checks the same
 //! rules with the same words.
 #![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
 mod policy;
@@ -54,7 +55,7 @@ mod worker;
 pub use error::{AutoShutdownName, CommandError, ExitReason, SpecError, SpecErrors, StartError, SupervisorError};
 pub use policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
 pub use runtime::{
-    ChildInfo, ChildKindName, ChildState, ChildrenCount, Event, EventKind, RecvError, Subscription, SupervisorHandle, start,
+    ChildInfo, ChildKindName, ChildSnapshot, ChildState, ChildrenCount, Event, EventKind, RecvError, Signal, Snapshot, Subscription, SupervisorHandle, TreeExit, start,
 };
 pub use spec::{ChildSpec, GroupSpec, SupervisorSpec};
 pub use worker::{BoxError, Context, FnWorker, Worker, WorkerDefaults, WorkerResult};

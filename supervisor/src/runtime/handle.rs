@@ -50,6 +50,7 @@ pub struct SupervisorHandle {
 
 /// What a child is, in [`ChildInfo`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "snake_case"))]
 pub enum ChildKindName {
     /// A worker.
     Worker,
@@ -59,6 +60,7 @@ pub enum ChildKindName {
 
 /// Where a child stands now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "snake_case"))]
 pub enum ChildState {
     /// Its task runs.
     Running,

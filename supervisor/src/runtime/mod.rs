@@ -3,6 +3,10 @@
 mod decide;
 mod event;
 mod handle;
+mod snapshot;
+mod service;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod supervisor;
 
 use std::future::Future;
@@ -15,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use event::{Event, EventKind, RecvError, Subscription};
+pub use service::{Signal, TreeExit};
+pub use snapshot::{ChildSnapshot, Snapshot};
 pub use handle::{ChildInfo, ChildKindName, ChildState, ChildrenCount, SupervisorHandle};
 
 use crate::error::{ExitReason, StartError, SupervisorError};
@@ -40,6 +46,8 @@ pub(crate) struct Tree {
 
 impl Tree {
     pub(crate) fn emit(&self, path: &Arc<str>, attempt: u32, kind: EventKind) {
+        #[cfg(feature = "metrics")]
+        metrics::record(path, &kind);
         // Building an event costs nothing when nobody listens.
         if self.events.receiver_count() > 0 {
             let _ = self.events.send(Event { at: Instant::now(), path: path.clone(), attempt, kind });
