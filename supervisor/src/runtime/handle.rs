@@ -214,6 +214,11 @@ impl SupervisorHandle {
     /// shutdown policy) and waits until every task of its subtree has ended.
     /// Returns how the supervisor ended, as [`wait`](Self::wait) does: a tree
     /// that had already ended with an error returns that error.
+    ///
+    /// On a nested supervisor's handle this ends that supervisor as if it
+    /// had exited by itself, and its parent applies its restart policy (a
+    /// permanent supervisor is started again); to stop it for good, call
+    /// `terminate_child` on the parent.
     pub async fn shutdown(&self) -> Result<(), SupervisorError> {
         self.shared.stop.cancel();
         self.wait().await

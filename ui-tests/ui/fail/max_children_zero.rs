@@ -1,0 +1,7 @@
+use supervisor::supervision_tree;
+
+fn main() {
+    let _ = supervision_tree! {
+        supervisor app(max_children = 0) {}
+    };
+}

@@ -1,0 +1,5 @@
+use supervisor::supervision_tree;
+
+fn main() {
+    let _ = supervision_tree! {};
+}

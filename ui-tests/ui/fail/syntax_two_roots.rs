@@ -1,0 +1,11 @@
+#[path = "../common.rs"]
+mod common;
+use common::*;
+use supervisor::supervision_tree;
+
+fn main() {
+    let _ = supervision_tree! {
+        supervisor app { worker a = Idle; }
+        supervisor other { worker b = Idle; }
+    };
+}

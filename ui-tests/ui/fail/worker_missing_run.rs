@@ -1,0 +1,9 @@
+use supervisor::worker;
+
+#[worker]
+#[derive(Clone)]
+struct Poller {
+    url: String,
+}
+
+fn main() {}

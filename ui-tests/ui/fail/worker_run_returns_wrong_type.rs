@@ -1,0 +1,13 @@
+use supervisor::{Context, worker};
+
+#[worker]
+#[derive(Clone)]
+struct Poller;
+
+impl Poller {
+    async fn run(self, _ctx: Context) -> u32 {
+        7
+    }
+}
+
+fn main() {}
