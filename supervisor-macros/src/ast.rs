@@ -130,45 +130,26 @@ impl ChoiceSet {
 pub(crate) static STRATEGY: ChoiceSet = ChoiceSet {
     ty: "Strategy",
     what: "strategy",
-    choices: &[
-        ("one_for_one", "OneForOne"),
-        ("one_for_all", "OneForAll"),
-        ("rest_for_one", "RestForOne"),
-    ],
+    choices: &[("one_for_one", "OneForOne"), ("one_for_all", "OneForAll"), ("rest_for_one", "RestForOne")],
 };
 pub(crate) static RESTART: ChoiceSet = ChoiceSet {
     ty: "Restart",
     what: "restart policy",
-    choices: &[
-        ("permanent", "Permanent"),
-        ("transient", "Transient"),
-        ("temporary", "Temporary"),
-    ],
+    choices: &[("permanent", "Permanent"), ("transient", "Transient"), ("temporary", "Temporary")],
 };
 pub(crate) static ESCALATION: ChoiceSet = ChoiceSet {
     ty: "Escalation",
     what: "escalation",
-    choices: &[
-        ("escalate", "Escalate"),
-        ("shutdown_tree", "ShutdownTree"),
-        ("quarantine", "Quarantine"),
-    ],
+    choices: &[("escalate", "Escalate"), ("shutdown_tree", "ShutdownTree"), ("quarantine", "Quarantine")],
 };
 pub(crate) static AUTO_SHUTDOWN: ChoiceSet = ChoiceSet {
     ty: "AutoShutdown",
     what: "auto_shutdown",
-    choices: &[
-        ("never", "Never"),
-        ("any_significant", "AnySignificant"),
-        ("all_significant", "AllSignificant"),
-    ],
+    choices: &[("never", "Never"), ("any_significant", "AnySignificant"), ("all_significant", "AllSignificant")],
 };
 /// The words `shutdown` takes besides a duration.
-pub(crate) static SHUTDOWN_WORDS: ChoiceSet = ChoiceSet {
-    ty: "Shutdown",
-    what: "shutdown",
-    choices: &[("brutal_kill", "BrutalKill"), ("infinity", "Infinity")],
-};
+pub(crate) static SHUTDOWN_WORDS: ChoiceSet =
+    ChoiceSet { ty: "Shutdown", what: "shutdown", choices: &[("brutal_kill", "BrutalKill"), ("infinity", "Infinity")] };
 
 use Place::{Group as G, Nested as N, Override as O, Root as R, Worker as W, WorkerType as T};
 
@@ -198,18 +179,8 @@ pub(crate) static KEYS: &[KeyDef] = &[
         places: &[R, N, G, O],
         goes_on: "supervisors, groups and overrides",
     },
-    KeyDef {
-        name: "auto_shutdown",
-        kind: ValueKind::Choice(&AUTO_SHUTDOWN),
-        places: &[R, N],
-        goes_on: "supervisors",
-    },
-    KeyDef {
-        name: "max_children",
-        kind: ValueKind::Usize,
-        places: &[R, N],
-        goes_on: "supervisors",
-    },
+    KeyDef { name: "auto_shutdown", kind: ValueKind::Choice(&AUTO_SHUTDOWN), places: &[R, N], goes_on: "supervisors" },
+    KeyDef { name: "max_children", kind: ValueKind::Usize, places: &[R, N], goes_on: "supervisors" },
     KeyDef {
         name: "restart",
         kind: ValueKind::Choice(&RESTART),
@@ -222,56 +193,22 @@ pub(crate) static KEYS: &[KeyDef] = &[
         places: &[N, W, T],
         goes_on: "workers and nested supervisors",
     },
-    KeyDef {
-        name: "backoff",
-        kind: ValueKind::Backoff,
-        places: &[W, T],
-        goes_on: "workers",
-    },
-    KeyDef {
-        name: "group",
-        kind: ValueKind::GroupName,
-        places: &[N, W],
-        goes_on: "workers and nested supervisors",
-    },
-    KeyDef {
-        name: "significant",
-        kind: ValueKind::Bool,
-        places: &[N, W],
-        goes_on: "workers and nested supervisors",
-    },
-    KeyDef {
-        name: "heartbeat",
-        kind: ValueKind::Duration,
-        places: &[W, T],
-        goes_on: "workers",
-    },
-    KeyDef {
-        name: "start_timeout",
-        kind: ValueKind::Duration,
-        places: &[W, T],
-        goes_on: "workers",
-    },
+    KeyDef { name: "backoff", kind: ValueKind::Backoff, places: &[W, T], goes_on: "workers" },
+    KeyDef { name: "group", kind: ValueKind::GroupName, places: &[N, W], goes_on: "workers and nested supervisors" },
+    KeyDef { name: "significant", kind: ValueKind::Bool, places: &[N, W], goes_on: "workers and nested supervisors" },
+    KeyDef { name: "heartbeat", kind: ValueKind::Duration, places: &[W, T], goes_on: "workers" },
+    KeyDef { name: "start_timeout", kind: ValueKind::Duration, places: &[W, T], goes_on: "workers" },
 ];
 
 /// The keys that configure a `SupervisorSpec`; the others configure the
 /// `ChildSpec` around it.
-pub(crate) const SUPERVISOR_KEYS: &[&str] = &[
-    "strategy",
-    "max_restarts",
-    "within",
-    "escalation",
-    "auto_shutdown",
-    "max_children",
-];
+pub(crate) const SUPERVISOR_KEYS: &[&str] =
+    &["strategy", "max_restarts", "within", "escalation", "auto_shutdown", "max_children"];
 
 impl Place {
     /// The keys allowed here.
     pub(crate) fn keys(self) -> Vec<&'static str> {
-        KEYS.iter()
-            .filter(|k| k.places.contains(&self))
-            .map(|k| k.name)
-            .collect()
+        KEYS.iter().filter(|k| k.places.contains(&self)).map(|k| k.name).collect()
     }
 }
 

@@ -8,13 +8,8 @@ use proc_macro2::Span;
 use syn::Lit;
 
 /// The units, with their length in nanoseconds.
-pub(crate) const UNITS: &[(&str, u128)] = &[
-    ("us", 1_000),
-    ("ms", 1_000_000),
-    ("s", 1_000_000_000),
-    ("m", 60_000_000_000),
-    ("h", 3_600_000_000_000),
-];
+pub(crate) const UNITS: &[(&str, u128)] =
+    &[("us", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000)];
 
 /// Spellings users reach for, and the unit they mean.
 const ALIASES: &[(&str, &str)] = &[
@@ -45,49 +40,33 @@ pub(crate) fn parse(lit: &Lit) -> Result<Duration, syn::Error> {
         Lit::Str(s) => {
             return Err(err(
                 lit.span(),
-                format!(
-                    "expected a duration, found the string \"{}\": write it without quotes, e.g. `5s`",
-                    s.value()
-                ),
+                format!("expected a duration, found the string \"{}\": write it without quotes, e.g. `5s`", s.value()),
             ));
         }
         _ => {
-            return Err(err(
-                lit.span(),
-                "expected a duration like `500ms`, `5s` or `1.5s`",
-            ));
+            return Err(err(lit.span(), "expected a duration like `500ms`, `5s` or `1.5s`"));
         }
     };
     let text = format!("{digits}{unit}");
     if unit.is_empty() {
         return Err(err(
             lit.span(),
-            format!(
-                "duration `{text}` has no unit: write it with one of us, ms, s, m or h, e.g. `{digits}s`"
-            ),
+            format!("duration `{text}` has no unit: write it with one of us, ms, s, m or h, e.g. `{digits}s`"),
         ));
     }
     let Some(&(_, unit_nanos)) = UNITS.iter().find(|(u, _)| *u == unit) else {
         return Err(err(lit.span(), bad_unit(digits, unit)));
     };
     if digits.contains(['e', 'E']) {
-        return Err(err(
-            lit.span(),
-            format!("duration `{text}` has an exponent: write the number out"),
-        ));
+        return Err(err(lit.span(), format!("duration `{text}` has an exponent: write the number out")));
     }
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let too_long = || err(lit.span(), format!("duration `{text}` is too long"));
     let mantissa: u128 = format!("{int}{frac}").parse().map_err(|_| too_long())?;
-    let scale = 10u128
-        .checked_pow(u32::try_from(frac.len()).map_err(|_| too_long())?)
-        .ok_or_else(too_long)?;
+    let scale = 10u128.checked_pow(u32::try_from(frac.len()).map_err(|_| too_long())?).ok_or_else(too_long)?;
     let scaled = mantissa.checked_mul(unit_nanos).ok_or_else(too_long)?;
     if scaled % scale != 0 {
-        return Err(err(
-            lit.span(),
-            format!("duration `{text}` is finer than a nanosecond: round it"),
-        ));
+        return Err(err(lit.span(), format!("duration `{text}` is finer than a nanosecond: round it")));
     }
     let nanos = scaled / scale;
     let secs = u64::try_from(nanos / 1_000_000_000).map_err(|_| too_long())?;

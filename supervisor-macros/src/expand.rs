@@ -38,12 +38,7 @@ pub(crate) fn fallback(errors: Vec<Error>) -> TokenStream {
 
 fn supervisor_spec(s: &CheckedSupervisor) -> TokenStream {
     let id = &s.id;
-    let options = s
-        .options
-        .list
-        .iter()
-        .filter(|o| SUPERVISOR_KEYS.contains(&o.key))
-        .map(method_call);
+    let options = s.options.list.iter().filter(|o| SUPERVISOR_KEYS.contains(&o.key)).map(method_call);
     let children = s.children.iter().filter_map(|c| {
         let id = &c.id;
         let base = match &c.kind {
@@ -62,12 +57,7 @@ fn supervisor_spec(s: &CheckedSupervisor) -> TokenStream {
                 quote!(::supervisor::ChildSpec::supervisor(#nested))
             }
         };
-        let options = c
-            .options
-            .list
-            .iter()
-            .filter(|o| !SUPERVISOR_KEYS.contains(&o.key))
-            .map(method_call);
+        let options = c.options.list.iter().filter(|o| !SUPERVISOR_KEYS.contains(&o.key)).map(method_call);
         Some(quote!(.child(#base #(#options)*)))
     });
     let groups = s.groups.iter().map(|CheckedDecl { id, options, .. }| {

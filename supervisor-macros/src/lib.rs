@@ -52,11 +52,7 @@ pub fn supervision_tree(input: TokenStream) -> TokenStream {
     };
     let (checked, rule_errors) = validate::tree(root);
     // After a syntax error, items are missing: the rules would report noise.
-    let errors = if syntax_errors.is_empty() {
-        rule_errors
-    } else {
-        syntax_errors
-    };
+    let errors = if syntax_errors.is_empty() { rule_errors } else { syntax_errors };
     expand::with_errors(expand::tree(&checked), errors).into()
 }
 

@@ -61,9 +61,7 @@ fn root(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Supervisor> {
         let keyword = match input.call(Ident::parse_any) {
             Ok(keyword) => keyword,
             Err(_) => {
-                errors.push(
-                    input.error("expected the root supervisor, e.g. `supervisor app { ... }`"),
-                );
+                errors.push(input.error("expected the root supervisor, e.g. `supervisor app { ... }`"));
                 skip_all(input);
                 break;
             }
@@ -113,16 +111,9 @@ fn root(input: ParseStream<'_>, errors: &mut Vec<Error>) -> Option<Supervisor> {
 }
 
 /// `ID (OPTIONS)? { ITEM* }` after the `supervisor` keyword.
-fn supervisor_after_keyword(
-    input: ParseStream<'_>,
-    errors: &mut Vec<Error>,
-) -> syn::Result<Supervisor> {
+fn supervisor_after_keyword(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Supervisor> {
     let id = id(input, "supervisor")?;
-    let options = if input.peek(token::Paren) {
-        options_group(input, errors)?
-    } else {
-        Vec::new()
-    };
+    let options = if input.peek(token::Paren) { options_group(input, errors)? } else { Vec::new() };
     if !input.peek(token::Brace) {
         let id = name(&id);
         return Err(input.error(format!(
@@ -177,11 +168,7 @@ fn item(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Item> {
 /// `ID (OPTIONS)? = EXPR;` after the `worker` keyword.
 fn worker(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Worker> {
     let id = id(input, "worker")?;
-    let options = if input.peek(token::Paren) {
-        options_group(input, errors)?
-    } else {
-        Vec::new()
-    };
+    let options = if input.peek(token::Paren) { options_group(input, errors)? } else { Vec::new() };
     let shown = name(&id);
     if input.peek(Token![=]) && !input.peek(Token![==]) {
         skip_token(input);
@@ -190,9 +177,9 @@ fn worker(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Worker
             "a worker has no braces: write `worker {shown} = EXPR;` with a value whose type is a `Worker`"
         )));
     } else {
-        errors.push(input.error(format!(
-            "expected `=` before the value of worker `{shown}`: write `worker {shown} = EXPR;`"
-        )));
+        errors.push(
+            input.error(format!("expected `=` before the value of worker `{shown}`: write `worker {shown} = EXPR;`")),
+        );
         // Take the value anyway when one follows, so that it is still
         // type-checked and nothing else is reported for this item.
         let fork = input.fork();
@@ -206,24 +193,20 @@ fn worker(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Worker
             }
             _ => {
                 skip_item(input);
-                return Ok(Worker {
-                    id,
-                    options,
-                    expr: missing_expr(),
-                });
+                return Ok(Worker { id, options, expr: missing_expr() });
             }
         }
     }
     let expr: Expr = input.parse().map_err(|e| {
-        Error::new(e.span(), format!("expected the value of worker `{shown}` after `=`, e.g. `worker {shown} = MyWorker;`"))
+        Error::new(
+            e.span(),
+            format!("expected the value of worker `{shown}` after `=`, e.g. `worker {shown} = MyWorker;`"),
+        )
     })?;
     if input.peek(Token![;]) {
         skip_token(input);
     } else if input.is_empty() || at_item_start(input) {
-        errors.push(Error::new(
-            last_span(&expr),
-            format!("expected `;` after the value of worker `{shown}`"),
-        ));
+        errors.push(Error::new(last_span(&expr), format!("expected `;` after the value of worker `{shown}`")));
     } else {
         return Err(input.error(format!("expected `;` after the value of worker `{shown}`")));
     }
@@ -240,40 +223,23 @@ fn missing_expr() -> Expr {
 fn decl(keyword: Ident, input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Decl> {
     let kw = keyword.to_string();
     let id = id(input, &kw)?;
-    let options = if input.peek(token::Paren) {
-        options_group(input, errors)?
-    } else {
-        Vec::new()
-    };
+    let options = if input.peek(token::Paren) { options_group(input, errors)? } else { Vec::new() };
     if input.peek(Token![;]) {
         skip_token(input);
     } else if input.is_empty() || at_item_start(input) {
-        errors.push(Error::new(
-            id.span(),
-            format!("expected `;` after `{kw} {}(...)`", name(&id)),
-        ));
+        errors.push(Error::new(id.span(), format!("expected `;` after `{kw} {}(...)`", name(&id))));
     } else if input.peek(token::Brace) {
-        return Err(input.error(format!(
-            "a {kw} has no braces: write `{kw} {}(strategy = one_for_all);`",
-            name(&id)
-        )));
+        return Err(input.error(format!("a {kw} has no braces: write `{kw} {}(strategy = one_for_all);`", name(&id))));
     } else {
         return Err(input.error(format!("expected `;` after `{kw} {}(...)`", name(&id))));
     }
-    Ok(Decl {
-        keyword,
-        id,
-        options,
-    })
+    Ok(Decl { keyword, id, options })
 }
 
 fn id(input: ParseStream<'_>, what: &str) -> syn::Result<Ident> {
-    input.call(Ident::parse_any).map_err(|e| {
-        Error::new(
-            e.span(),
-            format!("expected the {what}'s id after `{what}`, e.g. `{what} name`"),
-        )
-    })
+    input
+        .call(Ident::parse_any)
+        .map_err(|e| Error::new(e.span(), format!("expected the {what}'s id after `{what}`, e.g. `{what} name`")))
 }
 
 fn options_group(input: ParseStream<'_>, errors: &mut Vec<Error>) -> syn::Result<Vec<RawOption>> {
@@ -340,9 +306,7 @@ fn value(key: &Ident, input: ParseStream<'_>) -> syn::Result<RawValue> {
         if input.peek(Token![..]) {
             input.parse::<Token![..]>()?;
             if !input.peek(Lit) {
-                return Err(
-                    input.error("expected the longest delay after `..`, e.g. `backoff = 10ms..1s`")
-                );
+                return Err(input.error("expected the longest delay after `..`, e.g. `backoff = 10ms..1s`"));
             }
             let max: Lit = input.parse()?;
             return Ok(RawValue::Range(lit, max));
@@ -356,8 +320,7 @@ fn value(key: &Ident, input: ParseStream<'_>) -> syn::Result<RawValue> {
         return Err(input.error(format!("`{key}` cannot be negative")));
     }
     if input.peek(Token![..]) {
-        return Err(input
-            .error("a backoff range needs its shortest delay first: `MIN..MAX`, e.g. `10ms..1s`"));
+        return Err(input.error("a backoff range needs its shortest delay first: `MIN..MAX`, e.g. `10ms..1s`"));
     }
     if input.is_empty() || input.peek(Token![,]) {
         return Err(input.error(format!("expected a value after `{key} =`")));
@@ -414,10 +377,7 @@ fn skip_token(input: ParseStream<'_>) {
 }
 
 fn last_span(expr: &Expr) -> Span {
-    expr.to_token_stream()
-        .into_iter()
-        .last()
-        .map_or_else(Span::call_site, |t| t.span())
+    expr.to_token_stream().into_iter().last().map_or_else(Span::call_site, |t| t.span())
 }
 
 #[cfg(test)]
@@ -439,11 +399,7 @@ mod tests {
                 override db(strategy = one_for_all);
             }
         });
-        assert!(
-            errs.is_empty(),
-            "{:?}",
-            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>()
-        );
+        assert!(errs.is_empty(), "{:?}", errs.iter().map(|e| e.to_string()).collect::<Vec<_>>());
         let root = root.expect("a root");
         assert_eq!(root.items.len(), 4);
         assert_eq!(root.options.len(), 2);

@@ -53,9 +53,7 @@ fn distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }
@@ -74,10 +72,7 @@ mod tests {
         assert_eq!(closest("stratgy", ["strategy", "within"]), Some("strategy"));
         assert_eq!(closest("cahce", ["cache", "db"]), Some("cache"));
         assert_eq!(closest("injest", ["ingest"]), Some("ingest"));
-        assert_eq!(
-            closest("one_for_al", ["one_for_one", "one_for_all", "rest_for_one"]),
-            Some("one_for_all")
-        );
+        assert_eq!(closest("one_for_al", ["one_for_one", "one_for_all", "rest_for_one"]), Some("one_for_all"));
     }
 
     #[test]

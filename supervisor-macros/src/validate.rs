@@ -8,8 +8,8 @@ use proc_macro2::Span;
 use syn::{Error, Lit};
 
 use crate::ast::{
-    self, CheckedChild, CheckedDecl, CheckedSupervisor, ChildKind, ChoiceSet, KEYS, KeyDef, Opt,
-    Options, Place, RawOption, RawValue, SHUTDOWN_WORDS, Setting, ValueKind, name,
+    self, CheckedChild, CheckedDecl, CheckedSupervisor, ChildKind, ChoiceSet, KEYS, KeyDef, Opt, Options, Place,
+    RawOption, RawValue, SHUTDOWN_WORDS, Setting, ValueKind, name,
 };
 use crate::duration::{self, show};
 use crate::suggest::{did_you_mean, one_of};
@@ -86,17 +86,10 @@ fn join(parent: Option<&str>, id: &str) -> String {
     }
 }
 
-fn supervisor(
-    sup: ast::Supervisor,
-    parent: Option<&str>,
-    errors: &mut Vec<Error>,
-) -> CheckedSupervisor {
+fn supervisor(sup: ast::Supervisor, parent: Option<&str>, errors: &mut Vec<Error>) -> CheckedSupervisor {
     let id = name(&sup.id);
     let path = join(parent, &id);
-    let owner = Owner::Supervisor {
-        path: &path,
-        root: parent.is_none(),
-    };
+    let owner = Owner::Supervisor { path: &path, root: parent.is_none() };
     let own_options = options(&owner, sup.options, errors);
     let mut children = Vec::new();
     let mut groups = Vec::new();
@@ -126,36 +119,14 @@ fn supervisor(
             }
             ast::Item::Group(d) => {
                 let group_id = name(&d.id);
-                let options = options(
-                    &Owner::Group {
-                        id: &group_id,
-                        supervisor: &path,
-                    },
-                    d.options,
-                    errors,
-                );
-                groups.push(CheckedDecl {
-                    id: group_id,
-                    span: d.id.span(),
-                    options,
-                });
+                let options = options(&Owner::Group { id: &group_id, supervisor: &path }, d.options, errors);
+                groups.push(CheckedDecl { id: group_id, span: d.id.span(), options });
             }
             ast::Item::Override(d) => {
                 let target = name(&d.id);
                 override_sets_something(&d, &target, &path, errors);
-                let options = options(
-                    &Owner::Override {
-                        id: &target,
-                        supervisor: &path,
-                    },
-                    d.options,
-                    errors,
-                );
-                overrides.push(CheckedDecl {
-                    id: target,
-                    span: d.id.span(),
-                    options,
-                });
+                let options = options(&Owner::Override { id: &target, supervisor: &path }, d.options, errors);
+                overrides.push(CheckedDecl { id: target, span: d.id.span(), options });
             }
         }
     }
@@ -171,13 +142,7 @@ fn supervisor(
     significant_permanent(&path, &children, errors);
     significant_under_never(&path, &own_options, &children, errors);
     auto_shutdown_without_significant(&path, &own_options, &children, errors);
-    CheckedSupervisor {
-        id,
-        options: own_options,
-        children,
-        groups,
-        overrides,
-    }
+    CheckedSupervisor { id, options: own_options, children, groups, overrides }
 }
 
 /// Checks the options of one item: known keys in their place, each once,
@@ -198,15 +163,8 @@ pub(crate) fn options(owner: &Owner<'_>, raw: Vec<RawOption>, errors: &mut Vec<E
         }
         seen.push((def.name, opt.key.span()));
         let value_span = opt.value.span(&opt.key);
-        match setting(owner, def, &opt.value, value_span)
-            .and_then(|s| within_bounds(owner, def.name, s, value_span))
-        {
-            Ok(setting) => out.list.push(Opt {
-                key: def.name,
-                key_span: opt.key.span(),
-                value_span,
-                setting,
-            }),
+        match setting(owner, def, &opt.value, value_span).and_then(|s| within_bounds(owner, def.name, s, value_span)) {
+            Ok(setting) => out.list.push(Opt { key: def.name, key_span: opt.key.span(), value_span, setting }),
             Err(e) => {
                 errors.push(e);
                 out.broken.push(def.name);
@@ -217,12 +175,7 @@ pub(crate) fn options(owner: &Owner<'_>, raw: Vec<RawOption>, errors: &mut Vec<E
 }
 
 /// Rule: option keys are known (with "did you mean").
-fn known_key(
-    owner: &Owner<'_>,
-    key: &str,
-    span: Span,
-    errors: &mut Vec<Error>,
-) -> Option<&'static KeyDef> {
+fn known_key(owner: &Owner<'_>, key: &str, span: Span, errors: &mut Vec<Error>) -> Option<&'static KeyDef> {
     let def = KEYS.iter().find(|k| k.name == key);
     if def.is_none() {
         let here = owner.place().keys();
@@ -247,9 +200,7 @@ fn allowed_here(owner: &Owner<'_>, def: &KeyDef, span: Span, errors: &mut Vec<Er
         return true;
     }
     let why = match (place, def.name) {
-        (Place::Root, "restart" | "shutdown" | "group" | "significant") => {
-            " (the root is nobody's child)"
-        }
+        (Place::Root, "restart" | "shutdown" | "group" | "significant") => " (the root is nobody's child)",
         _ => "",
     };
     errors.push(Error::new(
@@ -284,13 +235,7 @@ fn first_of_its_key(
     let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) else {
         return true;
     };
-    errors.push(Error::new(
-        span,
-        format!(
-            "duplicate option `{key}` on {}: set it once",
-            owner.describe()
-        ),
-    ));
+    errors.push(Error::new(span, format!("duplicate option `{key}` on {}: set it once", owner.describe())));
     errors.push(Error::new(*first, format!("`{key}` is first set here")));
     false
 }
@@ -334,11 +279,7 @@ fn setting(owner: &Owner<'_>, def: &KeyDef, value: &RawValue, span: Span) -> syn
             RawValue::Lit(Lit::Bool(b)) => Ok(Setting::Bool(b.value)),
             RawValue::Word(w) if w == "true" => Ok(Setting::Bool(true)),
             RawValue::Word(w) if w == "false" => Ok(Setting::Bool(false)),
-            other => Err(not_a(
-                key,
-                "nothing (`significant`) or `true` / `false`",
-                other,
-            )),
+            other => Err(not_a(key, "nothing (`significant`) or `true` / `false`", other)),
         },
     }
 }
@@ -352,10 +293,7 @@ fn needs_value(def: &KeyDef) -> String {
         ValueKind::GroupName => "my_group",
         ValueKind::Bool => "true",
     };
-    format!(
-        "`{}` needs a value, e.g. `{} = {example}`",
-        def.name, def.name
-    )
+    format!("`{}` needs a value, e.g. `{} = {example}`", def.name, def.name)
 }
 
 /// Rule: enum words are known (with "did you mean" and the valid ones).
@@ -389,18 +327,12 @@ fn integer(key: &str, value: &RawValue, max: u64) -> syn::Result<Setting> {
     if !lit.suffix().is_empty() {
         return Err(Error::new(
             lit.span(),
-            format!(
-                "`{key}` takes a plain whole number, found `{lit}`: write `{key} = {}`",
-                lit.base10_digits()
-            ),
+            format!("`{key}` takes a plain whole number, found `{lit}`: write `{key} = {}`", lit.base10_digits()),
         ));
     }
     match lit.base10_parse::<u64>() {
         Ok(n) if n <= max => Ok(Setting::Int(n)),
-        _ => Err(Error::new(
-            lit.span(),
-            format!("`{key}` is too large: at most {max}"),
-        )),
+        _ => Err(Error::new(lit.span(), format!("`{key}` is too large: at most {max}"))),
     }
 }
 
@@ -422,11 +354,7 @@ fn shutdown(value: &RawValue) -> syn::Result<Setting> {
                 )),
             }
         }
-        other => Err(not_a(
-            "shutdown",
-            "a duration like `5s`, brutal_kill or infinity",
-            other,
-        )),
+        other => Err(not_a("shutdown", "a duration like `5s`, brutal_kill or infinity", other)),
     }
 }
 
@@ -448,10 +376,7 @@ fn backoff(value: &RawValue) -> syn::Result<Setting> {
         }
         RawValue::Lit(lit) => Err(Error::new(
             lit.span(),
-            format!(
-                "a backoff is a range of delays `MIN..MAX`, e.g. `backoff = {}..1s`, or `none`",
-                lit_text(lit)
-            ),
+            format!("a backoff is a range of delays `MIN..MAX`, e.g. `backoff = {}..1s`, or `none`", lit_text(lit)),
         )),
         RawValue::Word(w) => Err(Error::new(
             w.span(),
@@ -461,11 +386,7 @@ fn backoff(value: &RawValue) -> syn::Result<Setting> {
                 did_you_mean(&name(w), ["none"])
             ),
         )),
-        other => Err(not_a(
-            "backoff",
-            "`none` or a range of delays `MIN..MAX`",
-            other,
-        )),
+        other => Err(not_a("backoff", "`none` or a range of delays `MIN..MAX`", other)),
     }
 }
 
@@ -488,32 +409,18 @@ fn not_a(key: &str, expected: &str, found: &RawValue) -> Error {
 /// Rules on values that parse: no zero where zero means nothing, backoff in
 /// order. The wording is `SpecError::{ZeroWithin, ZeroDuration,
 /// BackoffMinAboveMax}`'s.
-fn within_bounds(
-    owner: &Owner<'_>,
-    key: &'static str,
-    setting: Setting,
-    span: Span,
-) -> syn::Result<Setting> {
+fn within_bounds(owner: &Owner<'_>, key: &'static str, setting: Setting, span: Span) -> syn::Result<Setting> {
     match (&setting, key) {
         (Setting::Duration(d), "within") if d.is_zero() => Err(zero_within(owner, span)),
-        (Setting::Duration(d), "heartbeat") if d.is_zero() => Err(zero_duration(
-            owner,
-            key,
-            "give it an interval longer than zero",
-            span,
-        )),
-        (Setting::Duration(d), "start_timeout") if d.is_zero() => Err(zero_duration(
-            owner,
-            key,
-            "give it a timeout longer than zero",
-            span,
-        )),
-        (Setting::Duration(d), "shutdown") if d.is_zero() => Err(zero_duration(
-            owner,
-            key,
-            "write `shutdown = brutal_kill` to stop it at once, or give it time",
-            span,
-        )),
+        (Setting::Duration(d), "heartbeat") if d.is_zero() => {
+            Err(zero_duration(owner, key, "give it an interval longer than zero", span))
+        }
+        (Setting::Duration(d), "start_timeout") if d.is_zero() => {
+            Err(zero_duration(owner, key, "give it a timeout longer than zero", span))
+        }
+        (Setting::Duration(d), "shutdown") if d.is_zero() => {
+            Err(zero_duration(owner, key, "write `shutdown = brutal_kill` to stop it at once, or give it time", span))
+        }
         (Setting::Backoff(min, max), _) => {
             backoff_min_not_zero(owner, *min, span)?;
             backoff_in_order(owner, *min, *max, span)?;
@@ -525,22 +432,13 @@ fn within_bounds(
 
 /// Rule: `within` is longer than zero.
 fn zero_within(owner: &Owner<'_>, span: Span) -> Error {
-    Error::new(
-        span,
-        format!(
-            "`within` of {} is zero: the intensity window must be longer than zero",
-            owner.scope()
-        ),
-    )
+    Error::new(span, format!("`within` of {} is zero: the intensity window must be longer than zero", owner.scope()))
 }
 
 /// Rule: heartbeat, start_timeout, shutdown and backoff's first delay are
 /// not zero.
 fn zero_duration(owner: &Owner<'_>, key: &str, hint: &str, span: Span) -> Error {
-    Error::new(
-        span,
-        format!("`{key}` of {} is zero: {hint}", owner.child()),
-    )
+    Error::new(span, format!("`{key}` of {} is zero: {hint}", owner.child()))
 }
 
 fn backoff_min_not_zero(owner: &Owner<'_>, min: Duration, span: Span) -> syn::Result<()> {
@@ -556,12 +454,7 @@ fn backoff_min_not_zero(owner: &Owner<'_>, min: Duration, span: Span) -> syn::Re
 }
 
 /// Rule: backoff's min is not above its max.
-fn backoff_in_order(
-    owner: &Owner<'_>,
-    min: Duration,
-    max: Duration,
-    span: Span,
-) -> syn::Result<()> {
+fn backoff_in_order(owner: &Owner<'_>, min: Duration, max: Duration, span: Span) -> syn::Result<()> {
     if min > max {
         return Err(Error::new(
             span,
@@ -599,10 +492,7 @@ fn duplicate_child_ids(path: &str, children: &[CheckedChild], errors: &mut Vec<E
                     child.id
                 ),
             ));
-            errors.push(Error::new(
-                first.span,
-                format!("`{}` is first declared here", child.id),
-            ));
+            errors.push(Error::new(first.span, format!("`{}` is first declared here", child.id)));
         }
     }
 }
@@ -613,38 +503,22 @@ fn duplicate_groups(path: &str, groups: &[CheckedDecl], errors: &mut Vec<Error>)
         if let Some(first) = groups[..i].iter().find(|g| g.id == group.id) {
             errors.push(Error::new(
                 group.span,
-                format!(
-                    "duplicate group `{}` in supervisor `{path}`: declare each group once",
-                    group.id
-                ),
+                format!("duplicate group `{}` in supervisor `{path}`: declare each group once", group.id),
             ));
-            errors.push(Error::new(
-                first.span,
-                format!("group `{}` is first declared here", group.id),
-            ));
+            errors.push(Error::new(first.span, format!("group `{}` is first declared here", group.id)));
         }
     }
 }
 
 /// Rule: `group = g` names a group its supervisor declares. Returns whether
 /// every group named is known (when not, "no members" would be noise).
-fn unknown_groups(
-    path: &str,
-    children: &[CheckedChild],
-    groups: &[CheckedDecl],
-    errors: &mut Vec<Error>,
-) -> bool {
+fn unknown_groups(path: &str, children: &[CheckedChild], groups: &[CheckedDecl], errors: &mut Vec<Error>) -> bool {
     let mut all_known = true;
     for child in children {
         if child.options.is_broken("group") {
             all_known = false;
         }
-        let Some(Opt {
-            setting: Setting::Group(g),
-            value_span,
-            ..
-        }) = child.options.get("group")
-        else {
+        let Some(Opt { setting: Setting::Group(g), value_span, .. }) = child.options.get("group") else {
             continue;
         };
         if groups.iter().any(|d| d.id == *g) {
@@ -664,22 +538,9 @@ fn unknown_groups(
 }
 
 /// Rule: a declared group has members.
-fn empty_groups(
-    path: &str,
-    children: &[CheckedChild],
-    groups: &[CheckedDecl],
-    errors: &mut Vec<Error>,
-) {
+fn empty_groups(path: &str, children: &[CheckedChild], groups: &[CheckedDecl], errors: &mut Vec<Error>) {
     // A group named at run time (`group = { ... }`) may be any of them.
-    if children.iter().any(|c| {
-        matches!(
-            c.options.get("group"),
-            Some(Opt {
-                setting: Setting::Code(_),
-                ..
-            })
-        )
-    }) {
+    if children.iter().any(|c| matches!(c.options.get("group"), Some(Opt { setting: Setting::Code(_), .. }))) {
         return;
     }
     for (i, group) in groups.iter().enumerate() {
@@ -712,21 +573,13 @@ fn duplicate_overrides(path: &str, overrides: &[CheckedDecl], errors: &mut Vec<E
                     o.id
                 ),
             ));
-            errors.push(Error::new(
-                first.span,
-                format!("the override of `{}` is first declared here", o.id),
-            ));
+            errors.push(Error::new(first.span, format!("the override of `{}` is first declared here", o.id)));
         }
     }
 }
 
 /// Rule: an override names a child of its supervisor.
-fn unknown_overrides(
-    path: &str,
-    children: &[CheckedChild],
-    overrides: &[CheckedDecl],
-    errors: &mut Vec<Error>,
-) {
+fn unknown_overrides(path: &str, children: &[CheckedChild], overrides: &[CheckedDecl], errors: &mut Vec<Error>) {
     for (i, o) in overrides.iter().enumerate() {
         if overrides[..i].iter().any(|f| f.id == o.id) || children.iter().any(|c| c.id == o.id) {
             continue;
@@ -737,22 +590,14 @@ fn unknown_overrides(
         };
         errors.push(Error::new(
             o.span,
-            format!(
-                "override of unknown child `{}`: supervisor `{path}` has no such child{hint}",
-                o.id
-            ),
+            format!("override of unknown child `{}`: supervisor `{path}` has no such child{hint}", o.id),
         ));
     }
 }
 
 /// Rule: `max_children` is above zero and not below the declared children.
 fn max_children(path: &str, options: &Options, declared: usize, errors: &mut Vec<Error>) {
-    let Some(Opt {
-        setting: Setting::Int(max),
-        value_span,
-        ..
-    }) = options.get("max_children")
-    else {
+    let Some(Opt { setting: Setting::Int(max), value_span, .. }) = options.get("max_children") else {
         return;
     };
     if *max == 0 {
@@ -771,13 +616,7 @@ fn max_children(path: &str, options: &Options, declared: usize, errors: &mut Vec
 }
 
 fn is_significant(child: &CheckedChild) -> bool {
-    matches!(
-        child.options.get("significant"),
-        Some(Opt {
-            setting: Setting::Bool(true),
-            ..
-        })
-    )
+    matches!(child.options.get("significant"), Some(Opt { setting: Setting::Bool(true), .. }))
 }
 
 /// Rule: a significant child is not permanent. A worker's `restart` is seen
@@ -788,9 +627,7 @@ fn significant_permanent(path: &str, children: &[CheckedChild], errors: &mut Vec
     for child in children.iter().filter(|c| is_significant(c)) {
         let span = match child.options.get("restart") {
             Some(restart) if child.options.is_choice("restart", "Permanent") => restart.value_span,
-            None if matches!(child.kind, ChildKind::Supervisor(_))
-                && !child.options.is_broken("restart") =>
-            {
+            None if matches!(child.kind, ChildKind::Supervisor(_)) && !child.options.is_broken("restart") => {
                 match child.options.get("significant") {
                     Some(flag) => flag.key_span,
                     None => continue,
@@ -810,12 +647,7 @@ fn significant_permanent(path: &str, children: &[CheckedChild], errors: &mut Vec
 
 /// Rule: `significant` only under `auto_shutdown` any_significant or
 /// all_significant (the default is never).
-fn significant_under_never(
-    path: &str,
-    options: &Options,
-    children: &[CheckedChild],
-    errors: &mut Vec<Error>,
-) {
+fn significant_under_never(path: &str, options: &Options, children: &[CheckedChild], errors: &mut Vec<Error>) {
     let never = match options.get("auto_shutdown") {
         None => !options.is_broken("auto_shutdown"),
         Some(_) => options.is_choice("auto_shutdown", "Never"),
@@ -843,12 +675,7 @@ fn auto_shutdown_without_significant(
     children: &[CheckedChild],
     errors: &mut Vec<Error>,
 ) {
-    let Some(Opt {
-        setting: Setting::Choice(_, variant),
-        value_span,
-        ..
-    }) = options.get("auto_shutdown")
-    else {
+    let Some(Opt { setting: Setting::Choice(_, variant), value_span, .. }) = options.get("auto_shutdown") else {
         return;
     };
     if *variant == "Never" {
@@ -856,20 +683,10 @@ fn auto_shutdown_without_significant(
     }
     let maybe_significant = children.iter().any(|c| {
         c.options.is_broken("significant")
-            || matches!(
-                c.options.get("significant"),
-                Some(Opt {
-                    setting: Setting::Bool(true) | Setting::Code(_),
-                    ..
-                })
-            )
+            || matches!(c.options.get("significant"), Some(Opt { setting: Setting::Bool(true) | Setting::Code(_), .. }))
     });
     if !maybe_significant {
-        let word = ast::AUTO_SHUTDOWN
-            .choices
-            .iter()
-            .find(|(_, v)| v == variant)
-            .map_or("", |(w, _)| *w);
+        let word = ast::AUTO_SHUTDOWN.choices.iter().find(|(_, v)| v == variant).map_or("", |(w, _)| *w);
         errors.push(Error::new(
             *value_span,
             format!(
@@ -886,16 +703,8 @@ mod tests {
 
     fn check(tokens: proc_macro2::TokenStream) -> Vec<String> {
         let (root, errs) = crate::parse::tree(tokens);
-        assert!(
-            errs.is_empty(),
-            "syntax: {:?}",
-            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>()
-        );
-        tree(root.expect("a root"))
-            .1
-            .iter()
-            .map(|e| e.to_string())
-            .collect()
+        assert!(errs.is_empty(), "syntax: {:?}", errs.iter().map(|e| e.to_string()).collect::<Vec<_>>());
+        tree(root.expect("a root")).1.iter().map(|e| e.to_string()).collect()
     }
 
     #[test]
@@ -942,9 +751,6 @@ mod tests {
     #[test]
     fn backoff_min_above_max_prints_durations_like_debug() {
         let errs = check(quote! { supervisor app { worker a(backoff = 1.5s..10ms) = A; } });
-        assert_eq!(
-            errs,
-            ["backoff of child `app/a` has min 1.5s above max 10ms: write the smaller delay first"]
-        );
+        assert_eq!(errs, ["backoff of child `app/a` has min 1.5s above max 10ms: write the smaller delay first"]);
     }
 }

@@ -48,11 +48,9 @@ fn not_a_struct(item: &Item) -> Error {
             "an enum",
             "wrap the enum in a struct, or implement `supervisor::Worker` for it by hand",
         ),
-        Item::Union(u) => (
-            u.union_token.span,
-            "a union",
-            "wrap it in a struct, or implement `supervisor::Worker` for it by hand",
-        ),
+        Item::Union(u) => {
+            (u.union_token.span, "a union", "wrap it in a struct, or implement `supervisor::Worker` for it by hand")
+        }
         Item::Fn(f) => (
             f.sig.fn_token.span,
             "a function",
@@ -64,10 +62,7 @@ fn not_a_struct(item: &Item) -> Error {
             "put it on a struct with an inherent `async fn run(self, ctx: Context)`",
         ),
     };
-    Error::new(
-        span,
-        format!("#[worker] goes on a struct, not on {what}: {fix}"),
-    )
+    Error::new(span, format!("#[worker] goes on a struct, not on {what}: {fix}"))
 }
 
 fn worker_impl(strukt: &ItemStruct, options: &Options) -> TokenStream {
@@ -76,9 +71,8 @@ fn worker_impl(strukt: &ItemStruct, options: &Options) -> TokenStream {
     let generic = !strukt.generics.params.is_empty();
     let (impl_generics, ty_generics, where_clause) = strukt.generics.split_for_impl();
     let ty = quote!(#ident #ty_generics);
-    let mut predicates: Vec<TokenStream> = where_clause
-        .map(|w| w.predicates.iter().map(|p| quote!(#p)).collect())
-        .unwrap_or_default();
+    let mut predicates: Vec<TokenStream> =
+        where_clause.map(|w| w.predicates.iter().map(|p| quote!(#p)).collect()).unwrap_or_default();
     if generic {
         // A generic worker is a worker for the parameters that make it one.
         predicates.push(quote!(#ty: ::core::marker::Send + 'static));
@@ -106,9 +100,8 @@ fn worker_impl(strukt: &ItemStruct, options: &Options) -> TokenStream {
     let note = format!(
         "add `impl {name} {{{{ async fn run(self, ctx: supervisor::Context) {{{{ ... }}}} }}}}`; it may return `()` or `Result<(), E>`"
     );
-    let assert_clone = (!generic).then(
-        || quote_spanned!(span=> const _: () = ::supervisor::__private::assert_clone::<#ty>();),
-    );
+    let assert_clone =
+        (!generic).then(|| quote_spanned!(span=> const _: () = ::supervisor::__private::assert_clone::<#ty>();));
     quote! {
         const _: () = {
             #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]

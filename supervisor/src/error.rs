@@ -30,7 +30,9 @@ pub enum SpecError {
         id: String,
     },
     /// A child names a group its supervisor does not declare.
-    #[error("child `{child}` names group `{group}`, which supervisor `{supervisor}` does not declare: declare `group {group}(...)` or fix the name")]
+    #[error(
+        "child `{child}` names group `{group}`, which supervisor `{supervisor}` does not declare: declare `group {group}(...)` or fix the name"
+    )]
     UnknownGroup {
         /// Path of the supervisor.
         supervisor: String,
@@ -40,7 +42,9 @@ pub enum SpecError {
         group: String,
     },
     /// A group has no member.
-    #[error("group `{group}` of supervisor `{supervisor}` has no members: add `group = {group}` to a child or remove the group")]
+    #[error(
+        "group `{group}` of supervisor `{supervisor}` has no members: add `group = {group}` to a child or remove the group"
+    )]
     EmptyGroup {
         /// Path of the supervisor.
         supervisor: String,
@@ -85,7 +89,9 @@ pub enum SpecError {
         supervisor: String,
     },
     /// `max_children` below the number of declared children.
-    #[error("`max_children` of supervisor `{supervisor}` is {max}, below its {declared} declared children: raise it to at least {declared}")]
+    #[error(
+        "`max_children` of supervisor `{supervisor}` is {max}, below its {declared} declared children: raise it to at least {declared}"
+    )]
     MaxChildrenBelowDeclared {
         /// Path of the supervisor.
         supervisor: String,
@@ -115,13 +121,17 @@ pub enum SpecError {
         hint: &'static str,
     },
     /// `significant` on a permanent child.
-    #[error("child `{child}` is significant but permanent: a permanent child never ends by itself; make it transient or temporary")]
+    #[error(
+        "child `{child}` is significant but permanent: a permanent child never ends by itself; make it transient or temporary"
+    )]
     SignificantPermanent {
         /// Path of the child.
         child: String,
     },
     /// `significant` under `auto_shutdown = never`.
-    #[error("child `{child}` is significant but supervisor `{supervisor}` has auto_shutdown = never: set auto_shutdown = any_significant or all_significant, or drop `significant`")]
+    #[error(
+        "child `{child}` is significant but supervisor `{supervisor}` has auto_shutdown = never: set auto_shutdown = any_significant or all_significant, or drop `significant`"
+    )]
     SignificantUnderNever {
         /// Path of the supervisor.
         supervisor: String,
@@ -129,7 +139,9 @@ pub enum SpecError {
         child: String,
     },
     /// `auto_shutdown` with no significant child.
-    #[error("supervisor `{supervisor}` has auto_shutdown = {auto} but no significant child: mark a child `significant` or remove auto_shutdown")]
+    #[error(
+        "supervisor `{supervisor}` has auto_shutdown = {auto} but no significant child: mark a child `significant` or remove auto_shutdown"
+    )]
     AutoShutdownWithoutSignificant {
         /// Path of the supervisor.
         supervisor: String,
@@ -208,10 +220,7 @@ impl ExitReason {
     /// Whether the run counts as failed (restarts transient children, counts
     /// against the budget).
     pub fn is_failure(&self) -> bool {
-        !matches!(
-            self,
-            ExitReason::Normal | ExitReason::Shutdown | ExitReason::Killed
-        )
+        !matches!(self, ExitReason::Normal | ExitReason::Shutdown | ExitReason::Killed)
     }
 
     /// A short word for the kind of exit, stable for logs and metrics labels.
@@ -263,7 +272,9 @@ impl fmt::Display for ExitReason {
 pub enum SupervisorError {
     /// Restarts exceeded a budget and the scope escalated: the supervisor
     /// stopped its children and exited.
-    #[error("supervisor `{supervisor}` gave up: {restarts} restarts within {within:?} exceeded the budget of {scope} after child `{child}` {reason}")]
+    #[error(
+        "supervisor `{supervisor}` gave up: {restarts} restarts within {within:?} exceeded the budget of {scope} after child `{child}` {reason}"
+    )]
     Escalated {
         /// Path of the supervisor that gave up.
         supervisor: String,
@@ -356,7 +367,9 @@ pub enum CommandError {
         id: String,
     },
     /// `max_children` reached (for `start_child`).
-    #[error("supervisor `{supervisor}` already has {max} children, its `max_children`: stop one first or raise the limit")]
+    #[error(
+        "supervisor `{supervisor}` already has {max} children, its `max_children`: stop one first or raise the limit"
+    )]
     TooManyChildren {
         /// Path of the supervisor.
         supervisor: String,

@@ -55,7 +55,8 @@ mod worker;
 pub use error::{AutoShutdownName, CommandError, ExitReason, SpecError, SpecErrors, StartError, SupervisorError};
 pub use policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
 pub use runtime::{
-    ChildInfo, ChildKindName, ChildSnapshot, ChildState, ChildrenCount, Event, EventKind, RecvError, Signal, Snapshot, Subscription, SupervisorHandle, TreeExit, start,
+    ChildInfo, ChildKindName, ChildSnapshot, ChildState, ChildrenCount, Event, EventKind, RecvError, Signal, Snapshot,
+    Subscription, SupervisorHandle, TreeExit, start,
 };
 pub use spec::{ChildSpec, GroupSpec, SupervisorSpec};
 pub use worker::{BoxError, Context, FnWorker, Worker, WorkerDefaults, WorkerResult};

@@ -126,11 +126,7 @@ impl Backoff {
                 let ceiling = self.ceiling(failures);
                 let floor = (ceiling - ceiling / 4).max(min).min(ceiling);
                 let span = (ceiling - floor).as_nanos() as u64;
-                if span == 0 {
-                    ceiling
-                } else {
-                    floor + Duration::from_nanos(fastrand::u64(0..=span))
-                }
+                if span == 0 { ceiling } else { floor + Duration::from_nanos(fastrand::u64(0..=span)) }
             }
         }
     }
@@ -203,12 +199,7 @@ impl Policy {
 
     /// A layer that sets nothing.
     pub const fn new() -> Self {
-        Policy {
-            strategy: None,
-            max_restarts: None,
-            within: None,
-            escalation: None,
-        }
+        Policy { strategy: None, max_restarts: None, within: None, escalation: None }
     }
 
     /// Sets the strategy.

@@ -1,6 +1,7 @@
 //! Specs: what a tree is made of, built by `supervision_tree!` or by hand, and
 //! the rules they must keep (`validate`).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -113,11 +114,7 @@ impl ChildSpec {
     /// A worker child; its type's `#[worker(...)]` defaults apply until the
     /// options below set something else.
     pub fn worker<W: Worker>(id: impl AsRef<str>, worker: W) -> Self {
-        Self::with_kind(
-            id.as_ref(),
-            ChildKind::Worker(Box::new(Erased(worker))),
-            W::DEFAULTS,
-        )
+        Self::with_kind(id.as_ref(), ChildKind::Worker(Box::new(Erased(worker))), W::DEFAULTS)
     }
 
     /// A worker made of an async function or closure taking the [`Context`].
@@ -144,11 +141,7 @@ impl ChildSpec {
     /// shutdown is `infinity`: it gets all the time its own children need.
     pub fn supervisor(spec: SupervisorSpec) -> Self {
         let id = spec.id.clone();
-        let mut child = Self::with_kind(
-            &id,
-            ChildKind::Supervisor(Box::new(spec)),
-            WorkerDefaults::NONE,
-        );
+        let mut child = Self::with_kind(&id, ChildKind::Supervisor(Box::new(spec)), WorkerDefaults::NONE);
         child.id = id;
         child
     }
@@ -218,12 +211,10 @@ impl ChildSpec {
     /// The shutdown policy in force: the tree's, else the type's default,
     /// else 5 s for workers and infinity for supervisors.
     pub fn shutdown_policy(&self) -> Shutdown {
-        self.shutdown
-            .or(self.defaults.shutdown)
-            .unwrap_or(match self.kind {
-                ChildKind::Worker(_) => Shutdown::default(),
-                ChildKind::Supervisor(_) => Shutdown::Infinity,
-            })
+        self.shutdown.or(self.defaults.shutdown).unwrap_or(match self.kind {
+            ChildKind::Worker(_) => Shutdown::default(),
+            ChildKind::Supervisor(_) => Shutdown::Infinity,
+        })
     }
 
     /// The backoff in force.
@@ -252,49 +243,48 @@ impl ChildSpec {
     }
 
     pub(crate) fn validate_into(&self, parent: &str, auto: AutoShutdown, errors: &mut Vec<SpecError>) {
-        let path = join_path(parent, &self.id);
+        // The path is only built for an error: this runs for every child at
+        // every start.
+        let path = || join_path(parent, &self.id);
         if let Some(Backoff::Exponential { min, max }) = self.backoff.or(self.defaults.backoff) {
             if min.is_zero() {
                 errors.push(SpecError::ZeroDuration {
-                    child: path.clone(),
+                    child: path(),
                     option: "backoff",
                     hint: "the first delay must be longer than zero; write `backoff = none` for no delay",
                 });
             }
             if min > max {
-                errors.push(SpecError::BackoffMinAboveMax { child: path.clone(), min, max });
+                errors.push(SpecError::BackoffMinAboveMax { child: path(), min, max });
             }
         }
         if self.heartbeat_interval().is_some_and(|d| d.is_zero()) {
             errors.push(SpecError::ZeroDuration {
-                child: path.clone(),
+                child: path(),
                 option: "heartbeat",
                 hint: "give it an interval longer than zero",
             });
         }
         if self.start_timeout_limit().is_some_and(|d| d.is_zero()) {
             errors.push(SpecError::ZeroDuration {
-                child: path.clone(),
+                child: path(),
                 option: "start_timeout",
                 hint: "give it a timeout longer than zero",
             });
         }
         if self.shutdown_policy() == Shutdown::Timeout(Duration::ZERO) {
             errors.push(SpecError::ZeroDuration {
-                child: path.clone(),
+                child: path(),
                 option: "shutdown",
                 hint: "write `shutdown = brutal_kill` to stop it at once, or give it time",
             });
         }
         if self.significant {
             if self.restart_policy() == Restart::Permanent {
-                errors.push(SpecError::SignificantPermanent { child: path.clone() });
+                errors.push(SpecError::SignificantPermanent { child: path() });
             }
             if auto == AutoShutdown::Never {
-                errors.push(SpecError::SignificantUnderNever {
-                    supervisor: parent.to_string(),
-                    child: path.clone(),
-                });
+                errors.push(SpecError::SignificantUnderNever { supervisor: parent.to_string(), child: path() });
             }
         }
         if let ChildKind::Supervisor(spec) = &self.kind {
@@ -558,16 +548,24 @@ impl SupervisorSpec {
             }),
             _ => {}
         }
-        for (i, child) in self.children.iter().enumerate() {
+        // Sets keep the checks linear: trees with thousands of children are
+        // validated at every start.
+        let mut ids: HashSet<&str> = HashSet::with_capacity(self.children.len());
+        let mut used_groups: HashSet<&str> = HashSet::new();
+        for child in &self.children {
             if child.id.is_empty() || child.id.contains('/') {
                 errors.push(SpecError::InvalidId { supervisor: path.clone(), id: child.id.to_string() });
             }
-            if self.children[..i].iter().any(|c| c.id == child.id) {
+            if let Some(g) = &child.group {
+                used_groups.insert(g);
+            }
+            if !ids.insert(&child.id) {
                 errors.push(SpecError::DuplicateChild { supervisor: path.clone(), id: child.id.to_string() });
             }
             if let Some(g) = &child.group
                 && !self.groups.iter().any(|gs| gs.id == *g)
             {
+                // Groups are few: a scan is cheaper than a set here.
                 errors.push(SpecError::UnknownGroup {
                     supervisor: path.clone(),
                     child: join_path(&path, &child.id),
@@ -576,22 +574,24 @@ impl SupervisorSpec {
             }
             child.validate_into(&path, self.auto_shutdown, errors);
         }
-        for (i, group) in self.groups.iter().enumerate() {
-            if self.groups[..i].iter().any(|g| g.id == group.id) {
+        let mut groups: HashSet<&str> = HashSet::with_capacity(self.groups.len());
+        for group in &self.groups {
+            if !groups.insert(&group.id) {
                 errors.push(SpecError::DuplicateGroup { supervisor: path.clone(), group: group.id.to_string() });
                 continue;
             }
-            if !self.children.iter().any(|c| c.group.as_ref() == Some(&group.id)) {
+            if !used_groups.contains(&*group.id) {
                 errors.push(SpecError::EmptyGroup { supervisor: path.clone(), group: group.id.to_string() });
             }
             check_policy(&group.policy, || format!("group `{}` of supervisor `{path}`", group.id), errors);
         }
-        for (i, (id, policy)) in self.overrides.iter().enumerate() {
-            if self.overrides[..i].iter().any(|(o, _)| o == id) {
+        let mut overridden: HashSet<&str> = HashSet::with_capacity(self.overrides.len());
+        for (id, policy) in &self.overrides {
+            if !overridden.insert(id) {
                 errors.push(SpecError::DuplicateOverride { supervisor: path.clone(), id: id.to_string() });
                 continue;
             }
-            if !self.children.iter().any(|c| c.id == *id) {
+            if !ids.contains(&**id) {
                 errors.push(SpecError::UnknownOverride { supervisor: path.clone(), id: id.to_string() });
             }
             check_policy(policy, || format!("the override of `{id}` in supervisor `{path}`"), errors);

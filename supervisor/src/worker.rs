@@ -22,18 +22,22 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// `async fn run(self, ctx: Context)`; it can also be written by hand:
 ///
 /// ```
-/// use supervisor::{Context, Worker};
+/// use supervisor::{Context, Worker, WorkerResult};
 ///
 /// #[derive(Clone)]
-/// struct Ticker;
+/// pub struct Ticker;
 ///
 /// impl Worker for Ticker {
-///     async fn run(self, ctx: Context) -> Result<(), std::io::Error> {
+///     async fn run(self, ctx: Context) -> impl WorkerResult {
 ///         ctx.cancelled().await;
-///         Ok(())
+///         Ok::<(), std::io::Error>(())
 ///     }
 /// }
 /// ```
+///
+/// Write the return type as `impl WorkerResult`, as above: naming the
+/// concrete type (`-> Result<(), std::io::Error>`) also works, but rustc
+/// then warns (`refining_impl_trait`) on public types.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a worker",
     label = "this expression must be a `Worker`",
@@ -97,13 +101,8 @@ pub struct WorkerDefaults {
 
 impl WorkerDefaults {
     /// No defaults: the library's own apply.
-    pub const NONE: WorkerDefaults = WorkerDefaults {
-        restart: None,
-        shutdown: None,
-        backoff: None,
-        heartbeat: None,
-        start_timeout: None,
-    };
+    pub const NONE: WorkerDefaults =
+        WorkerDefaults { restart: None, shutdown: None, backoff: None, heartbeat: None, start_timeout: None };
 }
 
 /// A worker made of an async function or closure, from

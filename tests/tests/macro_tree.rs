@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use supervisor::{
-    ChildInfo, Context, Restart, StartError, SupervisorHandle, supervision_tree, worker,
-};
+use supervisor::{ChildInfo, Context, Restart, StartError, SupervisorHandle, supervision_tree, worker};
 
 /// Runs until cancelled.
 #[worker]
@@ -56,10 +54,7 @@ impl Finishes {
 
 async fn child(tree: &SupervisorHandle, id: &str) -> ChildInfo {
     let children = tree.which_children().await.expect("the tree runs");
-    children
-        .into_iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("no child `{id}`"))
+    children.into_iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no child `{id}`"))
 }
 
 /// Waits (in paused time) until child `id` is on its `attempt`-th run.
@@ -86,11 +81,7 @@ async fn group_one_for_all_restarts_only_its_members() {
     let tree = spec.start().await.expect("starts");
     wait_for_attempt(&tree, "a", 2).await;
     wait_for_attempt(&tree, "b", 2).await;
-    assert_eq!(
-        child(&tree, "outsider").await.attempt,
-        1,
-        "a non-member is left alone"
-    );
+    assert_eq!(child(&tree, "outsider").await.attempt, 1, "a non-member is left alone");
     tree.shutdown().await.expect("shuts down");
 }
 
@@ -107,11 +98,7 @@ async fn override_strategy_applies_to_its_child_only() {
     let tree = spec.start().await.expect("starts");
     wait_for_attempt(&tree, "a", 2).await;
     wait_for_attempt(&tree, "c", 2).await;
-    assert_eq!(
-        child(&tree, "b").await.attempt,
-        2,
-        "rest_for_one from `a` restarts `b` too"
-    );
+    assert_eq!(child(&tree, "b").await.attempt, 2, "rest_for_one from `a` restarts `b` too");
     tree.shutdown().await.expect("shuts down");
 }
 
@@ -129,12 +116,7 @@ async fn tree_option_wins_over_worker_default() {
     wait_for_attempt(&tree, "overridden", 2).await;
     // The temporary one ended and is gone (or stopped), never restarted.
     let children = tree.which_children().await.expect("runs");
-    assert!(
-        children
-            .iter()
-            .all(|c| c.id != "by_default" || c.attempt == 1),
-        "{children:?}"
-    );
+    assert!(children.iter().all(|c| c.id != "by_default" || c.attempt == 1), "{children:?}");
     tree.shutdown().await.expect("shuts down");
 }
 
@@ -155,10 +137,7 @@ async fn significant_child_ends_the_tree_under_any_significant() {
 
 /// The first line of a pinned compile error, without `error: `.
 fn compile_error(case: &str) -> String {
-    let path = format!(
-        "{}/../ui-tests/ui/fail/{case}.stderr",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../ui-tests/ui/fail/{case}.stderr", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let first = text.lines().next().expect("a message");
     first.strip_prefix("error: ").expect("an error").to_string()
@@ -173,15 +152,9 @@ async fn run_time_backoff_is_checked_at_start_with_the_compile_error_wording() {
         }
     };
     let expected = compile_error("backoff_min_above_max");
-    assert_eq!(
-        expected,
-        "backoff of child `app/a` has min 1.5s above max 10ms: write the smaller delay first"
-    );
+    assert_eq!(expected, "backoff of child `app/a` has min 1.5s above max 10ms: write the smaller delay first");
     let err = spec.validate().expect_err("min above max");
-    assert_eq!(
-        err.to_string(),
-        format!("invalid supervision tree: {expected}")
-    );
+    assert_eq!(err.to_string(), format!("invalid supervision tree: {expected}"));
     match spec.start().await {
         Err(StartError::Invalid(errors)) => assert_eq!(errors, err),
         other => panic!("expected an invalid spec, got {:?}", other.map(|_| ())),
@@ -199,10 +172,7 @@ fn run_time_zero_within_is_rejected_with_the_compile_error_wording() {
     };
     let expected = compile_error("within_zero");
     let err = spec.validate().expect_err("zero window");
-    assert_eq!(
-        err.to_string(),
-        format!("invalid supervision tree: {expected}")
-    );
+    assert_eq!(err.to_string(), format!("invalid supervision tree: {expected}"));
 }
 
 #[test]
@@ -216,9 +186,7 @@ fn run_time_group_name_is_checked_by_validate() {
     };
     let err = spec.validate().expect_err("unknown group");
     assert!(
-        err.to_string().contains(
-            "child `app/a` names group `pipelin`, which supervisor `app` does not declare"
-        ),
+        err.to_string().contains("child `app/a` names group `pipelin`, which supervisor `app` does not declare"),
         "{err}"
     );
 }

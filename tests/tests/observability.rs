@@ -192,7 +192,11 @@ async fn exit_code_is_one_after_shutdown_tree() {
         .await
         .unwrap();
     let exit = TreeExit::from(tree.wait().await);
-    assert!(matches!(exit.result, Err(SupervisorError::ShutdownTree { ref supervisor, .. }) if supervisor == "app/deep"), "{:?}", exit.result);
+    assert!(
+        matches!(exit.result, Err(SupervisorError::ShutdownTree { ref supervisor, .. }) if supervisor == "app/deep"),
+        "{:?}",
+        exit.result
+    );
     assert_eq!(exit.exit_code(), ExitCode::FAILURE);
 }
 

@@ -18,7 +18,10 @@ async fn smoke_panic_restart_and_shutdown() {
                 ctx.cancelled().await
             }
         }))
-        .supervisor(SupervisorSpec::new("sub").child(ChildSpec::from_fn("w", |ctx: Context| async move { ctx.cancelled().await })));
+        .supervisor(
+            SupervisorSpec::new("sub")
+                .child(ChildSpec::from_fn("w", |ctx: Context| async move { ctx.cancelled().await })),
+        );
     let tree = spec.start().await.unwrap();
     tokio::time::sleep(Duration::from_millis(10)).await;
     let kids = tree.which_children().await.unwrap();

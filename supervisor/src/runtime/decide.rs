@@ -64,6 +64,20 @@ pub(crate) fn affected<T: Copy + PartialEq>(strategy: Strategy, members: &[T], f
     }
 }
 
+/// The children a quarantine stops (within `members`, in declaration
+/// order): the whole scope when the budget is a group's or the
+/// supervisor's; when it is one child's override, only the children a
+/// restart of that child would touch, so that an override on one child never
+/// quarantines its siblings.
+pub(crate) fn quarantined<T: Copy + PartialEq>(
+    override_budget: bool,
+    strategy: Strategy,
+    members: &[T],
+    failed: T,
+) -> Vec<T> {
+    if override_budget { affected(strategy, members, failed) } else { members.to_vec() }
+}
+
 /// Whether a significant child's exit counts for auto_shutdown (OTP: a
 /// transient child that ends normally, a temporary child that ends at all;
 /// exits caused by the supervisor never count).
@@ -135,6 +149,14 @@ mod tests {
         assert_eq!(affected(Strategy::OneForAll, &m, 2), vec![1, 2, 3, 4]);
         assert_eq!(affected(Strategy::RestForOne, &m, 2), vec![2, 3, 4]);
         assert_eq!(affected(Strategy::RestForOne, &m, 4), vec![4]);
+    }
+
+    #[test]
+    fn quarantine_of_an_override_spares_siblings() {
+        let m = [1, 2, 3];
+        assert_eq!(quarantined(true, Strategy::OneForOne, &m, 2), vec![2]);
+        assert_eq!(quarantined(true, Strategy::RestForOne, &m, 2), vec![2, 3]);
+        assert_eq!(quarantined(false, Strategy::OneForOne, &m, 2), vec![1, 2, 3]);
     }
 
     #[test]

@@ -6,9 +6,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::event::Subscription;
 use crate::error::{CommandError, ExitReason, SupervisorError};
 use crate::spec::ChildSpec;
-use super::event::Subscription;
 
 /// How a supervisor ended: `Ok` after a requested shutdown or an
 /// auto_shutdown, `Err` after an escalation.
@@ -205,9 +205,7 @@ impl SupervisorHandle {
             Ok(value) => value.clone(),
             Err(_) => None,
         };
-        result.unwrap_or_else(|| {
-            Err(SupervisorError::Aborted { supervisor: self.shared.path.to_string() })
-        })
+        result.unwrap_or_else(|| Err(SupervisorError::Aborted { supervisor: self.shared.path.to_string() }))
     }
 
     /// Shuts the supervisor down (children in reverse order, each with its
@@ -227,9 +225,6 @@ impl SupervisorHandle {
 
 impl std::fmt::Debug for SupervisorHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SupervisorHandle")
-            .field("path", &self.path())
-            .field("finished", &self.is_finished())
-            .finish()
+        f.debug_struct("SupervisorHandle").field("path", &self.path()).field("finished", &self.is_finished()).finish()
     }
 }

@@ -17,7 +17,8 @@ pub(crate) fn record(path: &str, kind: &EventKind) {
     match kind {
         EventKind::Started => {
             let (supervisor, child) = split(path);
-            metrics::counter!("supervisor_child_starts_total", "supervisor" => supervisor.clone(), "child" => child).increment(1);
+            metrics::counter!("supervisor_child_starts_total", "supervisor" => supervisor.clone(), "child" => child)
+                .increment(1);
             metrics::gauge!("supervisor_children_running", "supervisor" => supervisor).increment(1.0);
         }
         EventKind::Exited { reason } => {

@@ -3,10 +3,10 @@
 mod decide;
 mod event;
 mod handle;
-mod snapshot;
-mod service;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod service;
+mod snapshot;
 mod supervisor;
 
 use std::future::Future;
@@ -19,9 +19,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use event::{Event, EventKind, RecvError, Subscription};
+pub use handle::{ChildInfo, ChildKindName, ChildState, ChildrenCount, SupervisorHandle};
 pub use service::{Signal, TreeExit};
 pub use snapshot::{ChildSnapshot, Snapshot};
-pub use handle::{ChildInfo, ChildKindName, ChildState, ChildrenCount, SupervisorHandle};
 
 use crate::error::{ExitReason, StartError, SupervisorError};
 use crate::spec::SupervisorSpec;

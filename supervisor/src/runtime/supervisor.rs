@@ -23,6 +23,10 @@ use crate::worker::{Context, RunCell};
 /// Commands waiting per supervisor; senders wait (never drop) past this.
 const COMMAND_CAPACITY: usize = 32;
 
+/// The `pending` mark of children left behind a child that failed to start
+/// during a restart; timer tokens start at 1.
+const WAITING_FOR_FAILED_START: u64 = 0;
+
 /// One run of a child.
 struct Run {
     task: Id,
@@ -52,8 +56,6 @@ struct Slot {
     pending: Option<u64>,
     /// The scope whose quarantine stopped this slot.
     quarantine: Option<ScopeKey>,
-    /// A significant child that has ended for good (all_significant).
-    significant_done: bool,
 }
 
 struct Group {
@@ -172,10 +174,8 @@ impl Supervisor {
             let overriding = spec.overrides.iter().find(|(id, _)| *id == child.id).map(|(_, p)| *p);
             sup.add_slot(child, false, overriding);
         }
-        let handle = SupervisorHandle {
-            tx,
-            shared: Arc::new(Shared { path, stop, exit: exit_rx, tree: sup.tree.clone() }),
-        };
+        let handle =
+            SupervisorHandle { tx, shared: Arc::new(Shared { path, stop, exit: exit_rx, tree: sup.tree.clone() }) };
         (sup, handle)
     }
 
@@ -200,7 +200,6 @@ impl Supervisor {
             last_exit: None,
             pending: None,
             quarantine: None,
-            significant_done: false,
         });
         self.slots.len() - 1
     }
@@ -263,11 +262,16 @@ impl Supervisor {
             match self.start_slot(key).await {
                 Started::Ok => {}
                 outcome => {
-                    let started: Vec<u64> = self.slots[..i].iter().map(|s| s.key).collect();
+                    // An interrupted start leaves child `i` running (a failed
+                    // one has ended): it is stopped first, and awaited, so
+                    // that nothing is left to the task set's drop.
+                    let started: Vec<u64> = self.slots[..=i].iter().map(|s| s.key).collect();
                     self.stop_in_reverse(&started).await;
                     self.drain_stash_quietly();
                     return Err(match outcome {
-                        Started::Failed(reason) => StartError::ChildFailed { child: self.slots[i].path.to_string(), reason },
+                        Started::Failed(reason) => {
+                            StartError::ChildFailed { child: self.slots[i].path.to_string(), reason }
+                        }
                         _ => StartError::Cancelled { supervisor: self.path.to_string() },
                     });
                 }
@@ -290,7 +294,8 @@ impl Supervisor {
         let (abort, handle) = match &slot.spec.kind {
             ChildKind::Worker(w) => (w.spawn(&mut self.tasks, ctx), None),
             ChildKind::Supervisor(spec) => {
-                let (nested, handle) = Supervisor::new((**spec).clone(), &self.path, self.tree.clone(), cell.token.clone());
+                let (nested, handle) =
+                    Supervisor::new((**spec).clone(), &self.path, self.tree.clone(), cell.token.clone());
                 let report = StartReport::Nested(cell.clone());
                 let run = nested.run_boxed(report);
                 let abort = super::spawn_run(&mut self.tasks, ctx, async move {
@@ -371,6 +376,14 @@ impl Supervisor {
                 if let Some(exit) = self.on_child_exit(key, reason).await {
                     return exit;
                 }
+                // The children that waited behind the failed start and that
+                // its handling did not take up (its scope was narrower, or it
+                // was not restarted) start now, or they would wait forever.
+                let waiting: Vec<u64> =
+                    self.slots.iter().filter(|s| s.pending == Some(WAITING_FOR_FAILED_START)).map(|s| s.key).collect();
+                if let Some(exit) = self.start_batch(&waiting).await {
+                    return exit;
+                }
                 continue;
             }
             let next_timer = self.timers.peek().map(|t| t.0.at);
@@ -444,8 +457,11 @@ impl Supervisor {
         self.emit(&path, attempt, EventKind::Exited { reason: reason.clone() });
 
         if self.slots[i].spec.significant && decide::significant_exit_counts(restart, &reason) {
-            self.slots[i].significant_done = true;
-            let left = self.slots.iter().filter(|s| s.spec.significant && !s.significant_done).count();
+            // As OTP: what counts is whether a significant child is still
+            // alive (running, or waiting for its restart); one stopped by
+            // terminate_child or a quarantine is not.
+            let left =
+                self.slots.iter().filter(|s| s.spec.significant && (s.run.is_some() || s.pending.is_some())).count();
             if decide::auto_shutdown_now(self.auto_shutdown, left) {
                 tracing::info!(supervisor = %self.path, "significant children ended: auto_shutdown");
                 self.emit(&self.path.clone(), 0, EventKind::AutoShutdown);
@@ -562,7 +578,7 @@ impl Supervisor {
                     for &rest in &batch[n + 1..] {
                         if let Some(j) = self.index(rest) {
                             self.slots[j].state = ChildState::Restarting;
-                            self.slots[j].pending = Some(0);
+                            self.slots[j].pending = Some(WAITING_FOR_FAILED_START);
                         }
                     }
                     self.failed_starts.push_back((k, reason));
@@ -600,8 +616,10 @@ impl Supervisor {
             }
             Escalation::Quarantine => {
                 tracing::error!(supervisor = %path, %error, "quarantining");
-                self.stop_in_reverse(&scope.members).await;
-                for &k in &scope.members {
+                let own = matches!(scope.budget, ScopeKey::Child(_));
+                let stopped = decide::quarantined(own, scope.strategy, &scope.members, key);
+                self.stop_in_reverse(&stopped).await;
+                for &k in &stopped {
                     if let Some(j) = self.index(k) {
                         let slot = &mut self.slots[j];
                         slot.state = ChildState::Quarantined;
@@ -702,7 +720,8 @@ impl Supervisor {
                         }
                         Started::Failed(reason) => {
                             let path = self.index(k).map(|j| self.slots[j].path.to_string()).unwrap_or_default();
-                            result = Err(CommandError::StartFailed(format!("child `{path}` failed to start: it {reason}")));
+                            result =
+                                Err(CommandError::StartFailed(format!("child `{path}` failed to start: it {reason}")));
                             break;
                         }
                     }
@@ -726,7 +745,9 @@ impl Supervisor {
                 let result = match self.index_of_id(&id) {
                     None => Err(self.unknown(&id)),
                     Some(i) => match (&self.slots[i].spec.kind, &self.slots[i].run) {
-                        (ChildKind::Worker(_), _) => Err(CommandError::NotASupervisor { child: self.slots[i].path.to_string() }),
+                        (ChildKind::Worker(_), _) => {
+                            Err(CommandError::NotASupervisor { child: self.slots[i].path.to_string() })
+                        }
                         (_, Some(Run { handle: Some(h), .. })) => Ok(h.clone()),
                         _ => Err(CommandError::NotRunning { supervisor: self.slots[i].path.to_string() }),
                     },
@@ -881,7 +902,12 @@ impl Supervisor {
         }
     }
 
-    fn finish_stopped(&mut self, id: Id, end: Result<RunOutput, JoinError>, waiting: &mut Vec<(Id, u64, Option<Instant>)>) {
+    fn finish_stopped(
+        &mut self,
+        id: Id,
+        end: Result<RunOutput, JoinError>,
+        waiting: &mut Vec<(Id, u64, Option<Instant>)>,
+    ) {
         waiting.retain(|w| w.0 != id);
         let Some(key) = self.by_task.remove(&id) else { return };
         let Some(i) = self.index(key) else { return };
