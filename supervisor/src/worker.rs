@@ -1,8 +1,8 @@
 //! The `Worker` trait, what a worker returns, and the `Context` it runs with.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -144,40 +144,96 @@ pub struct Context {
     pub(crate) inner: Arc<RunCell>,
 }
 
-/// State shared between one run of a child and its supervisor.
+/// State shared between one run of a child and its supervisor: one
+/// allocation per run. The cancellation token is made only when a worker
+/// asks for it ([`Context::token`]); `cancelled()` waits on the cell itself.
 pub(crate) struct RunCell {
-    pub(crate) id: Arc<str>,
     pub(crate) path: Arc<str>,
+    /// Where the child's id starts in `path`.
+    id_start: u32,
     pub(crate) attempt: u32,
-    pub(crate) token: CancellationToken,
-    pub(crate) ready: AtomicBool,
-    pub(crate) ready_notify: Notify,
+    stop: AtomicBool,
+    ready: AtomicBool,
+    /// Wakes the run on `stop` and the supervisor on `ready`; each waiter
+    /// checks its own flag.
+    notify: Notify,
+    token: OnceLock<CancellationToken>,
     /// Nanoseconds since `epoch` of the last heartbeat (0: none yet).
-    pub(crate) last_beat: AtomicU64,
-    pub(crate) epoch: Instant,
+    last_beat: AtomicU64,
+    epoch: Instant,
 }
 
 impl RunCell {
-    pub(crate) fn new(id: Arc<str>, path: Arc<str>, attempt: u32, epoch: Instant) -> Arc<Self> {
+    pub(crate) fn new(path: Arc<str>, id_len: usize, attempt: u32, epoch: Instant) -> Arc<Self> {
+        let id_start = u32::try_from(path.len().saturating_sub(id_len)).unwrap_or(0);
         Arc::new(RunCell {
-            id,
             path,
+            id_start,
             attempt,
-            token: CancellationToken::new(),
+            stop: AtomicBool::new(false),
             ready: AtomicBool::new(false),
-            ready_notify: Notify::new(),
+            notify: Notify::new(),
+            token: OnceLock::new(),
             last_beat: AtomicU64::new(0),
             epoch,
         })
     }
 
+    pub(crate) fn id(&self) -> &str {
+        self.path.get(self.id_start as usize..).unwrap_or(&self.path)
+    }
+
+    /// Asks the run to stop.
+    pub(crate) fn cancel(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+        if let Some(token) = self.token.get() {
+            token.cancel();
+        }
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    pub(crate) async fn cancelled(&self) {
+        self.wait_for(&self.stop).await
+    }
+
+    /// The run's token, made on first use; cancelled with the run.
+    pub(crate) fn token(&self) -> &CancellationToken {
+        let token = self.token.get_or_init(CancellationToken::new);
+        // `cancel` may have looked for the token before it existed.
+        if self.is_cancelled() {
+            token.cancel();
+        }
+        token
+    }
+
     pub(crate) fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        self.ready.load(Ordering::SeqCst)
     }
 
     pub(crate) fn mark_ready(&self) {
-        if !self.ready.swap(true, Ordering::AcqRel) {
-            self.ready_notify.notify_one();
+        if !self.ready.swap(true, Ordering::SeqCst) {
+            self.notify.notify_waiters();
+        }
+    }
+
+    pub(crate) async fn ready(&self) {
+        self.wait_for(&self.ready).await
+    }
+
+    async fn wait_for(&self, flag: &AtomicBool) {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            // Registered before the flag is read, so no wake-up is lost.
+            notified.as_mut().enable();
+            if flag.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -193,7 +249,7 @@ impl RunCell {
 impl Context {
     /// This child's id among its siblings.
     pub fn id(&self) -> &str {
-        &self.inner.id
+        self.inner.id()
     }
 
     /// The child's path from the root, ids joined by `/` (`app/http/router`).
@@ -210,19 +266,19 @@ impl Context {
     /// Resolves when the supervisor asks this run to stop. Return soon after:
     /// past the child's shutdown time the task is aborted.
     pub async fn cancelled(&self) {
-        self.inner.token.cancelled().await
+        self.inner.cancelled().await
     }
 
     /// Whether the supervisor has asked this run to stop.
     pub fn is_cancelled(&self) -> bool {
-        self.inner.token.is_cancelled()
+        self.inner.is_cancelled()
     }
 
     /// A token cancelled when this run must stop, to hand to code that takes
     /// a [`CancellationToken`]. Tokens made from it with `child_token()` are
     /// cancelled with it.
     pub fn token(&self) -> &CancellationToken {
-        &self.inner.token
+        self.inner.token()
     }
 
     /// Says that the child has started. A child with a `start_timeout` counts

@@ -102,7 +102,8 @@ pub(crate) async fn start_root(spec: SupervisorSpec) -> Result<SupervisorHandle,
         cause: Mutex::new(None),
         events: broadcast::channel(EVENT_CAPACITY).0,
     });
-    let (sup, handle) = Supervisor::new(spec, "", tree, root_stop);
+    // The root has no parent to kill it: its kill token is never cancelled.
+    let (sup, handle) = Supervisor::new(spec, "", tree, root_stop, CancellationToken::new());
     let (tx, rx) = oneshot::channel();
     let span = tracing::info_span!("supervisor", path = %handle.path());
     // The root task is owned through its handles: it ends by itself once it

@@ -16,7 +16,7 @@ use super::event::EventKind;
 use super::handle::{ChildInfo, ChildKindName, ChildState, Command, Exit, Shared, SupervisorHandle};
 use super::{RunOutput, Tree};
 use crate::error::{CommandError, ExitReason, SpecError, StartError, SupervisorError};
-use crate::policy::{AutoShutdown, Escalation, Policy, Restart, Shutdown, Strategy};
+use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
 use crate::spec::{ChildKind, ChildSpec, SupervisorSpec, join_path};
 use crate::worker::{Context, RunCell};
 
@@ -35,27 +35,104 @@ struct Run {
     started: Instant,
     /// The handle of a nested supervisor.
     handle: Option<SupervisorHandle>,
+    /// A nested supervisor's kill signal: where a worker's task is aborted,
+    /// a supervisor aborts its own subtree and awaits it, so that no task
+    /// below it outlives it.
+    kill: Option<CancellationToken>,
 }
 
+impl Run {
+    /// Ends the run without waiting for it to stop by itself.
+    fn kill(&self) {
+        match &self.kill {
+            Some(kill) => kill.cancel(),
+            None => self.abort.abort(),
+        }
+    }
+}
+
+/// One child and its state. Kept small: a supervisor may hold thousands.
 struct Slot {
     key: u64,
-    spec: ChildSpec,
+    kind: ChildKind,
+    /// The child's path; its id is the last `id_len` bytes.
     path: Arc<str>,
+    id_len: u32,
+    opts: ChildOpts,
     dynamic: bool,
-    group: Option<usize>,
-    overriding: Option<Policy>,
-    window: Window,
     state: ChildState,
+    group: Option<u32>,
+    /// The child's own override, with its own restart window.
+    overriding: Option<Box<Override>>,
     run: Option<Run>,
     restarts: u32,
     attempt: u32,
     /// Consecutive failures, for backoff.
     failures: u32,
-    last_exit: Option<ExitReason>,
+    last_exit: Option<Box<ExitReason>>,
     /// The restart this slot waits for (matches a timer's token).
     pending: Option<u64>,
     /// The scope whose quarantine stopped this slot.
     quarantine: Option<ScopeKey>,
+}
+
+impl Slot {
+    fn id(&self) -> &str {
+        let start = self.path.len().saturating_sub(self.id_len as usize);
+        self.path.get(start..).unwrap_or(&self.path)
+    }
+
+    fn is_supervisor(&self) -> bool {
+        matches!(self.kind, ChildKind::Supervisor(_))
+    }
+}
+
+/// A child's options, resolved once (tree, then `#[worker]` default, then
+/// library default). The rarely set ones sit behind a box.
+struct ChildOpts {
+    restart: Restart,
+    significant: bool,
+    shutdown: Shutdown,
+    timing: Option<Box<Timing>>,
+}
+
+struct Timing {
+    backoff: Backoff,
+    heartbeat: Option<Duration>,
+    start_timeout: Option<Duration>,
+}
+
+impl ChildOpts {
+    fn resolve(spec: &ChildSpec) -> ChildOpts {
+        let backoff = spec.backoff_policy();
+        let heartbeat = spec.heartbeat_interval();
+        let start_timeout = spec.start_timeout_limit();
+        let timing = (backoff != Backoff::None || heartbeat.is_some() || start_timeout.is_some())
+            .then(|| Box::new(Timing { backoff, heartbeat, start_timeout }));
+        ChildOpts {
+            restart: spec.restart_policy(),
+            significant: spec.is_significant(),
+            shutdown: spec.shutdown_policy(),
+            timing,
+        }
+    }
+
+    fn backoff(&self) -> Backoff {
+        self.timing.as_ref().map_or(Backoff::None, |t| t.backoff)
+    }
+
+    fn heartbeat(&self) -> Option<Duration> {
+        self.timing.as_ref().and_then(|t| t.heartbeat)
+    }
+
+    fn start_timeout(&self) -> Option<Duration> {
+        self.timing.as_ref().and_then(|t| t.start_timeout)
+    }
+}
+
+struct Override {
+    policy: Policy,
+    window: Window,
 }
 
 struct Group {
@@ -72,15 +149,15 @@ enum ScopeKey {
     Child(u64),
 }
 
-/// A restart scope resolved for one child.
+/// A restart scope resolved for one child. Its members and name are
+/// looked up only when needed: a one_for_one restart needs neither.
 struct Scope {
-    members: Vec<u64>,
+    group: Option<u32>,
     strategy: Strategy,
     budget: ScopeKey,
     max_restarts: u32,
     within: Duration,
     escalation: Escalation,
-    name: String,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -94,6 +171,14 @@ struct Timer {
     at: Instant,
     seq: u64,
     kind: TimerKind,
+}
+
+/// Whether stopping a child reports its exit: not when the caller reports
+/// the real reason itself (a missed heartbeat, a start timeout).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quiet {
+    Yes,
+    No,
 }
 
 enum Started {
@@ -123,11 +208,15 @@ pub(crate) struct Supervisor {
     /// Task ends collected while waiting for another task.
     stash: VecDeque<(Id, Result<RunOutput, JoinError>)>,
     /// Children whose start failed during a restart, handled as failures.
-    failed_starts: VecDeque<(u64, ExitReason)>,
+    /// Each with the attempt that failed: a later run of the same child
+    /// makes the entry stale.
+    failed_starts: VecDeque<(u64, u32, ExitReason)>,
     timers: BinaryHeap<Reverse<Timer>>,
     timer_seq: u64,
     rx: mpsc::Receiver<Command>,
     stop: CancellationToken,
+    /// Cancelled by the parent instead of aborting this supervisor's task.
+    kill: CancellationToken,
     exit_tx: watch::Sender<Option<Exit>>,
     tree: Arc<Tree>,
     is_root: bool,
@@ -140,6 +229,7 @@ impl Supervisor {
         parent: &str,
         tree: Arc<Tree>,
         stop: CancellationToken,
+        kill: CancellationToken,
     ) -> (Supervisor, SupervisorHandle) {
         let path: Arc<str> = Arc::from(join_path(parent, &spec.id));
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
@@ -166,12 +256,14 @@ impl Supervisor {
             timer_seq: 0,
             rx,
             stop: stop.clone(),
+            kill,
             exit_tx,
             tree,
             is_root: parent.is_empty(),
         };
-        for child in spec.children {
-            let overriding = spec.overrides.iter().find(|(id, _)| *id == child.id).map(|(_, p)| *p);
+        let mut overrides: HashMap<&str, Policy> = spec.overrides.iter().map(|(id, p)| (&**id, *p)).collect();
+        for child in &spec.children {
+            let overriding = overrides.remove(&*child.id);
             sup.add_slot(child, false, overriding);
         }
         let handle =
@@ -179,19 +271,24 @@ impl Supervisor {
         (sup, handle)
     }
 
-    fn add_slot(&mut self, spec: ChildSpec, dynamic: bool, overriding: Option<Policy>) -> usize {
+    fn add_slot(&mut self, spec: &ChildSpec, dynamic: bool, overriding: Option<Policy>) -> usize {
         let key = self.next_key;
         self.next_key += 1;
-        let group = spec.group.as_ref().and_then(|g| self.groups.iter().position(|gs| gs.id == *g));
+        let group = spec
+            .group
+            .as_ref()
+            .and_then(|g| self.groups.iter().position(|gs| gs.id == *g))
+            .and_then(|g| u32::try_from(g).ok());
         let path: Arc<str> = Arc::from(join_path(&self.path, &spec.id));
         self.slots.push(Slot {
             key,
-            spec,
+            kind: spec.kind.clone(),
             path,
+            id_len: u32::try_from(spec.id.len()).unwrap_or(u32::MAX),
+            opts: ChildOpts::resolve(spec),
             dynamic,
             group,
-            overriding,
-            window: Window::default(),
+            overriding: overriding.map(|policy| Box::new(Override { policy, window: Window::default() })),
             state: ChildState::Stopped,
             run: None,
             restarts: 0,
@@ -210,7 +307,7 @@ impl Supervisor {
     }
 
     fn index_of_id(&self, id: &str) -> Option<usize> {
-        self.slots.iter().position(|s| &*s.spec.id == id)
+        self.slots.iter().position(|s| s.id() == id)
     }
 
     fn emit(&self, path: &Arc<str>, attempt: u32, kind: EventKind) {
@@ -228,6 +325,45 @@ impl Supervisor {
 
     /// Runs the supervisor to its end: start, loop, shutdown.
     pub(crate) async fn run(mut self, report: StartReport) -> Result<(), SupervisorError> {
+        let kill = self.kill.clone();
+        let result = tokio::select! {
+            biased;
+            _ = kill.cancelled() => None,
+            result = self.live(report) => Some(result),
+        };
+        let result = match result {
+            Some(result) => result,
+            None => {
+                // Killed by the parent: whatever this supervisor was doing,
+                // its subtree ends now, and is awaited before it returns.
+                self.kill_children().await;
+                Err(SupervisorError::Aborted { supervisor: self.path.to_string() })
+            }
+        };
+        self.exit_tx.send_replace(Some(result.clone()));
+        result
+    }
+
+    /// Aborts every worker task and kills every nested supervisor, then
+    /// awaits them all.
+    async fn kill_children(&mut self) {
+        self.rx.close();
+        // Workers are aborted; nested supervisors are killed in turn, not
+        // aborted, so that their own subtrees are awaited too.
+        for slot in &self.slots {
+            if let Some(run) = &slot.run {
+                run.kill();
+            }
+        }
+        while self.tasks.join_next().await.is_some() {}
+        for slot in &mut self.slots {
+            slot.run = None;
+            slot.state = ChildState::Stopped;
+        }
+    }
+
+    /// The supervisor's life: start, serve, shut down.
+    async fn live(&mut self, report: StartReport) -> Result<(), SupervisorError> {
         match self.start_all().await {
             Ok(()) => match report {
                 StartReport::Root(tx) => {
@@ -236,22 +372,18 @@ impl Supervisor {
                 StartReport::Nested(cell) => cell.mark_ready(),
             },
             Err(err) => {
-                let exit = Err(SupervisorError::Start(err.clone()));
-                self.exit_tx.send_replace(Some(exit.clone()));
                 if let StartReport::Root(tx) = report {
-                    let _ = tx.send(Err(err));
+                    let _ = tx.send(Err(err.clone()));
                 }
-                return exit;
+                return Err(SupervisorError::Start(err));
             }
         }
         let result = self.serve().await;
         self.shutdown_children().await;
-        let result = match (self.is_root, self.tree.cause()) {
+        match (self.is_root, self.tree.cause()) {
             (true, Some(cause)) => Err(cause),
             _ => result,
-        };
-        self.exit_tx.send_replace(Some(result.clone()));
-        result
+        }
     }
 
     /// Starts the declared children in order; on a failure, stops those
@@ -289,26 +421,33 @@ impl Supervisor {
         slot.attempt += 1;
         slot.pending = None;
         slot.quarantine = None;
-        let cell = RunCell::new(slot.spec.id.clone(), slot.path.clone(), slot.attempt, self.tree.epoch);
+        let cell = RunCell::new(slot.path.clone(), slot.id_len as usize, slot.attempt, self.tree.epoch);
         let ctx = Context { inner: cell.clone() };
-        let (abort, handle) = match &slot.spec.kind {
+        let (abort, handle) = match &slot.kind {
             ChildKind::Worker(w) => (w.spawn(&mut self.tasks, ctx), None),
             ChildKind::Supervisor(spec) => {
-                let (nested, handle) =
-                    Supervisor::new((**spec).clone(), &self.path, self.tree.clone(), cell.token.clone());
+                let kill = CancellationToken::new();
+                let (nested, handle) = Supervisor::new(
+                    (**spec).clone(),
+                    &self.path,
+                    self.tree.clone(),
+                    cell.token().clone(),
+                    kill.clone(),
+                );
                 let report = StartReport::Nested(cell.clone());
                 let run = nested.run_boxed(report);
                 let abort = super::spawn_run(&mut self.tasks, ctx, async move {
                     run.await.map_err(|e| ExitReason::Supervisor(Arc::new(e)))
                 });
-                (abort, Some(handle))
+                (abort, Some((handle, kill)))
             }
         };
         let task = abort.id();
         self.by_task.insert(task, key);
-        let needs_ready = slot.spec.start_timeout_limit().is_some() || handle.is_some();
-        let timeout = slot.spec.start_timeout_limit();
-        slot.run = Some(Run { task, abort, cell: cell.clone(), started: now, handle });
+        let timeout = slot.opts.start_timeout();
+        let needs_ready = timeout.is_some() || handle.is_some();
+        let (handle, kill) = handle.unzip();
+        slot.run = Some(Run { task, abort, cell: cell.clone(), started: now, handle, kill });
         slot.state = ChildState::Running;
         if needs_ready {
             let deadline = timeout.map(|t| now + t);
@@ -319,7 +458,7 @@ impl Supervisor {
                 tokio::select! {
                     biased;
                     _ = self.stop.cancelled() => return Started::Interrupted,
-                    _ = cell.ready_notify.notified() => {}
+                    _ = cell.ready() => {}
                     end = self.tasks.join_next_with_id() => {
                         let Some(end) = end else { continue };
                         let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
@@ -329,7 +468,7 @@ impl Supervisor {
                             let slot = &mut self.slots[i];
                             slot.run = None;
                             slot.state = ChildState::Stopped;
-                            slot.last_exit = Some(reason.clone());
+                            slot.last_exit = Some(Box::new(reason.clone()));
                             self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::StartFailed { reason: reason.clone() });
                             return Started::Failed(reason);
                         }
@@ -337,11 +476,11 @@ impl Supervisor {
                     }
                     _ = sleep_until_opt(deadline), if deadline.is_some() => {
                         let limit = timeout.unwrap_or_default();
-                        self.stop_keys(&[key]).await;
+                        self.stop_one(key, Quiet::Yes).await;
                         let reason = ExitReason::StartTimeout(limit);
                         let slot = &mut self.slots[i];
                         slot.state = ChildState::Stopped;
-                        slot.last_exit = Some(reason.clone());
+                        slot.last_exit = Some(Box::new(reason.clone()));
                         self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::StartFailed { reason: reason.clone() });
                         return Started::Failed(reason);
                     }
@@ -349,7 +488,7 @@ impl Supervisor {
             }
         }
         let attempt = self.slots[i].attempt;
-        if let Some(interval) = self.slots[i].spec.heartbeat_interval() {
+        if let Some(interval) = self.slots[i].opts.heartbeat() {
             self.push_timer(Instant::now() + interval, TimerKind::Heartbeat { key, attempt });
         }
         tracing::debug!(child = %self.slots[i].path, attempt, "child started");
@@ -365,6 +504,9 @@ impl Supervisor {
     /// The main loop: child exits, commands and timers, until the
     /// supervisor is asked to stop or gives up.
     async fn serve(&mut self) -> Exit {
+        // One stop future for the whole loop, not one per turn.
+        let stop = self.stop.clone().cancelled_owned();
+        tokio::pin!(stop);
         loop {
             if let Some((id, end)) = self.stash.pop_front() {
                 if let Some(exit) = self.on_task_end(id, end).await {
@@ -372,8 +514,14 @@ impl Supervisor {
                 }
                 continue;
             }
-            if let Some((key, reason)) = self.failed_starts.pop_front() {
-                if let Some(exit) = self.on_child_exit(key, reason).await {
+            if let Some((key, attempt, reason)) = self.failed_starts.pop_front() {
+                // Another exit may have restarted the child since its start
+                // failed: that newer run is not the one that failed.
+                let current = self.index(key).is_some_and(|i| {
+                    let slot = &self.slots[i];
+                    slot.attempt == attempt && slot.run.is_none()
+                });
+                if current && let Some(exit) = self.on_child_exit(key, reason).await {
                     return exit;
                 }
                 // The children that waited behind the failed start and that
@@ -389,7 +537,7 @@ impl Supervisor {
             let next_timer = self.timers.peek().map(|t| t.0.at);
             tokio::select! {
                 biased;
-                _ = self.stop.cancelled() => return Ok(()),
+                _ = &mut stop => return Ok(()),
                 end = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                     if let Some(end) = end {
                         let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
@@ -435,7 +583,7 @@ impl Supervisor {
         let slot = &mut self.slots[i];
         if let Some(run) = slot.run.take() {
             if reason.is_failure() {
-                let reset = slot.spec.backoff_policy().reset_after();
+                let reset = slot.opts.backoff().reset_after();
                 if reset.is_some_and(|r| now.saturating_duration_since(run.started) >= r) {
                     slot.failures = 0;
                 }
@@ -444,9 +592,9 @@ impl Supervisor {
         if reason.is_failure() {
             slot.failures = slot.failures.saturating_add(1);
         }
-        slot.last_exit = Some(reason.clone());
+        slot.last_exit = Some(Box::new(reason.clone()));
         slot.state = ChildState::Stopped;
-        let restart = slot.spec.restart_policy();
+        let restart = slot.opts.restart;
         let path = slot.path.clone();
         let attempt = slot.attempt;
         if reason.is_failure() {
@@ -456,12 +604,12 @@ impl Supervisor {
         }
         self.emit(&path, attempt, EventKind::Exited { reason: reason.clone() });
 
-        if self.slots[i].spec.significant && decide::significant_exit_counts(restart, &reason) {
+        if self.slots[i].opts.significant && decide::significant_exit_counts(restart, &reason) {
             // As OTP: what counts is whether a significant child is still
             // alive (running, or waiting for its restart); one stopped by
             // terminate_child or a quarantine is not.
             let left =
-                self.slots.iter().filter(|s| s.spec.significant && (s.run.is_some() || s.pending.is_some())).count();
+                self.slots.iter().filter(|s| s.opts.significant && (s.run.is_some() || s.pending.is_some())).count();
             if decide::auto_shutdown_now(self.auto_shutdown, left) {
                 tracing::info!(supervisor = %self.path, "significant children ended: auto_shutdown");
                 self.emit(&self.path.clone(), 0, EventKind::AutoShutdown);
@@ -481,28 +629,47 @@ impl Supervisor {
     /// group, else the supervisor.
     fn scope_of(&self, i: usize) -> Scope {
         let slot = &self.slots[i];
-        let group = slot.group.map(|g| &self.groups[g]);
-        let over = slot.overriding.unwrap_or_default();
+        let group = slot.group.and_then(|g| self.groups.get(g as usize));
+        let over = slot.overriding.as_ref().map(|o| o.policy).unwrap_or_default();
         let policy = over.or(group.map(|g| g.policy).unwrap_or_default()).or(self.policy);
-        let members: Vec<u64> = match slot.group {
-            Some(g) => self.slots.iter().filter(|s| s.group == Some(g)).map(|s| s.key).collect(),
-            None => self.slots.iter().map(|s| s.key).collect(),
-        };
-        let (budget, name) = if over.has_budget() {
-            (ScopeKey::Child(slot.key), format!("the override of `{}` in supervisor `{}`", slot.spec.id, self.path))
-        } else if let Some((g, group)) = slot.group.zip(group).filter(|(_, g)| g.policy.has_budget()) {
-            (ScopeKey::Group(g), format!("group `{}` of supervisor `{}`", group.id, self.path))
+        let budget = if over.has_budget() {
+            ScopeKey::Child(slot.key)
+        } else if let Some(g) = slot.group.filter(|_| group.is_some_and(|g| g.policy.has_budget())) {
+            ScopeKey::Group(g as usize)
         } else {
-            (ScopeKey::Supervisor, format!("supervisor `{}`", self.path))
+            ScopeKey::Supervisor
         };
         Scope {
-            members,
+            group: slot.group,
             strategy: policy.strategy.unwrap_or_default(),
             budget,
             max_restarts: policy.max_restarts.unwrap_or(Policy::DEFAULT_MAX_RESTARTS),
             within: policy.within.unwrap_or(Policy::DEFAULT_WITHIN),
             escalation: policy.escalation.unwrap_or_default(),
-            name,
+        }
+    }
+
+    /// The children of a scope, in declaration order: a group's members, or
+    /// all children.
+    fn members(&self, group: Option<u32>) -> Vec<u64> {
+        match group {
+            Some(g) => self.slots.iter().filter(|s| s.group == Some(g)).map(|s| s.key).collect(),
+            None => self.slots.iter().map(|s| s.key).collect(),
+        }
+    }
+
+    /// How messages name a scope.
+    fn scope_name(&self, budget: ScopeKey) -> String {
+        match budget {
+            ScopeKey::Supervisor => format!("supervisor `{}`", self.path),
+            ScopeKey::Group(g) => {
+                let id = self.groups.get(g).map_or("?", |g| &g.id);
+                format!("group `{id}` of supervisor `{}`", self.path)
+            }
+            ScopeKey::Child(k) => {
+                let id = self.index(k).map_or("?", |i| self.slots[i].id());
+                format!("the override of `{id}` in supervisor `{}`", self.path)
+            }
         }
     }
 
@@ -512,7 +679,7 @@ impl Supervisor {
             ScopeKey::Group(g) => self.groups.get_mut(g).map(|g| &mut g.window),
             ScopeKey::Child(k) => {
                 let i = self.index(k)?;
-                Some(&mut self.slots[i].window)
+                self.slots[i].overriding.as_mut().map(|o| &mut o.window)
             }
         }
     }
@@ -528,31 +695,44 @@ impl Supervisor {
         if exceeded {
             return self.escalate(key, scope, reason, restarts).await;
         }
-        let affected = decide::affected(scope.strategy, &scope.members, key);
-        // Stop the others of the scope in reverse order; temporary ones go.
-        let others: Vec<u64> = affected.iter().copied().filter(|&k| k != key).collect();
-        self.stop_in_reverse(&others).await;
-        for &k in &others {
-            if let Some(j) = self.index(k)
-                && self.slots[j].spec.restart_policy() == Restart::Temporary
-            {
-                self.remove_slot(j);
+        // one_for_one, the common case, restarts the child alone: no scope
+        // to walk, nothing else to stop.
+        let batch = match scope.strategy {
+            Strategy::OneForOne => None,
+            strategy => {
+                // Quarantined children stay stopped until restart_child.
+                let members: Vec<u64> = self
+                    .members(scope.group)
+                    .into_iter()
+                    .filter(|&k| self.index(k).is_some_and(|j| self.slots[j].state != ChildState::Quarantined))
+                    .collect();
+                let affected = decide::affected(strategy, &members, key);
+                // Stop the others of the scope in reverse order; temporary ones go.
+                let others: Vec<u64> = affected.iter().copied().filter(|&k| k != key).collect();
+                self.stop_in_reverse(&others).await;
+                for &k in &others {
+                    if let Some(j) = self.index(k)
+                        && self.slots[j].opts.restart == Restart::Temporary
+                    {
+                        self.remove_slot(j);
+                    }
+                }
+                Some(affected.into_iter().filter(|&k| self.index(k).is_some()).collect::<Vec<u64>>())
             }
-        }
-        let batch: Vec<u64> = affected.into_iter().filter(|&k| self.index(k).is_some()).collect();
+        };
         let i = self.index(key)?;
         let slot = &mut self.slots[i];
         slot.restarts += 1;
-        let delay = slot.spec.backoff_policy().delay(slot.failures.max(1));
-        let delay = if reason.is_failure() { delay } else { Duration::ZERO };
+        let delay = if reason.is_failure() { slot.opts.backoff().delay(slot.failures.max(1)) } else { Duration::ZERO };
         tracing::info!(child = %slot.path, %reason, ?delay, "restarting");
         self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::RestartScheduled { delay });
+        let batch = batch.as_deref().unwrap_or(std::slice::from_ref(&key));
         if delay.is_zero() {
-            self.start_batch(&batch).await
+            self.start_batch(batch).await
         } else {
             self.timer_seq += 1;
             let token = self.timer_seq;
-            for &k in &batch {
+            for &k in batch {
                 if let Some(j) = self.index(k) {
                     self.slots[j].pending = Some(token);
                     self.slots[j].state = ChildState::Restarting;
@@ -581,7 +761,8 @@ impl Supervisor {
                             self.slots[j].pending = Some(WAITING_FOR_FAILED_START);
                         }
                     }
-                    self.failed_starts.push_back((k, reason));
+                    let attempt = self.index(k).map_or(0, |j| self.slots[j].attempt);
+                    self.failed_starts.push_back((k, attempt, reason));
                     return None;
                 }
             }
@@ -591,16 +772,17 @@ impl Supervisor {
 
     async fn escalate(&mut self, key: u64, scope: Scope, reason: ExitReason, restarts: u32) -> Option<Exit> {
         let child = self.index(key).map(|i| self.slots[i].path.to_string()).unwrap_or_default();
+        let name = self.scope_name(scope.budget);
         let error = SupervisorError::Escalated {
             supervisor: self.path.to_string(),
-            scope: scope.name.clone(),
+            scope: name.clone(),
             child,
             reason,
             restarts,
             within: scope.within,
         };
         let path = self.path.clone();
-        self.emit(&path, 0, EventKind::BudgetExceeded { scope: scope.name.clone(), restarts, within: scope.within });
+        self.emit(&path, 0, EventKind::BudgetExceeded { scope: name, restarts, within: scope.within });
         match scope.escalation {
             Escalation::Escalate => {
                 tracing::error!(supervisor = %path, %error, "escalating");
@@ -617,7 +799,8 @@ impl Supervisor {
             Escalation::Quarantine => {
                 tracing::error!(supervisor = %path, %error, "quarantining");
                 let own = matches!(scope.budget, ScopeKey::Child(_));
-                let stopped = decide::quarantined(own, scope.strategy, &scope.members, key);
+                let members = self.members(scope.group);
+                let stopped = decide::quarantined(own, scope.strategy, &members, key);
                 self.stop_in_reverse(&stopped).await;
                 for &k in &stopped {
                     if let Some(j) = self.index(k) {
@@ -647,7 +830,7 @@ impl Supervisor {
                 if slot.attempt != attempt {
                     return None;
                 }
-                let interval = slot.spec.heartbeat_interval()?;
+                let interval = slot.opts.heartbeat()?;
                 let last = run.cell.last_beat().map_or(run.started, |b| b.max(run.started));
                 let due = last + interval;
                 if Instant::now() < due {
@@ -656,7 +839,8 @@ impl Supervisor {
                 }
                 tracing::warn!(child = %slot.path, ?interval, "heartbeat missed");
                 self.emit(&slot.path, attempt, EventKind::HeartbeatMissed { interval });
-                self.stop_keys(&[key]).await;
+                // The exit is reported once, as a missed heartbeat.
+                self.stop_one(key, Quiet::Yes).await;
                 self.on_child_exit(key, ExitReason::HeartbeatMissed(interval)).await
             }
         }
@@ -676,9 +860,9 @@ impl Supervisor {
                     None => Err(self.unknown(&id)),
                     Some(i) => {
                         let key = self.slots[i].key;
-                        self.stop_keys(&[key]).await;
+                        self.stop_one(key, Quiet::No).await;
                         if let Some(i) = self.index(key) {
-                            if self.slots[i].spec.restart_policy() == Restart::Temporary {
+                            if self.slots[i].opts.restart == Restart::Temporary {
                                 self.remove_slot(i);
                             } else {
                                 let slot = &mut self.slots[i];
@@ -744,7 +928,7 @@ impl Supervisor {
             Command::Supervisor(id, reply) => {
                 let result = match self.index_of_id(&id) {
                     None => Err(self.unknown(&id)),
-                    Some(i) => match (&self.slots[i].spec.kind, &self.slots[i].run) {
+                    Some(i) => match (&self.slots[i].kind, &self.slots[i].run) {
                         (ChildKind::Worker(_), _) => {
                             Err(CommandError::NotASupervisor { child: self.slots[i].path.to_string() })
                         }
@@ -767,12 +951,12 @@ impl Supervisor {
         self.slots
             .iter()
             .map(|s| ChildInfo {
-                id: s.spec.id.to_string(),
-                kind: if s.spec.is_supervisor() { ChildKindName::Supervisor } else { ChildKindName::Worker },
+                id: s.id().to_string(),
+                kind: if s.is_supervisor() { ChildKindName::Supervisor } else { ChildKindName::Worker },
                 state: s.state,
                 restarts: s.restarts,
                 attempt: s.attempt,
-                last_exit: s.last_exit.clone(),
+                last_exit: s.last_exit.as_deref().cloned(),
                 dynamic: s.dynamic,
                 uptime: s.run.as_ref().map(|r| now.saturating_duration_since(r.started)),
             })
@@ -805,7 +989,7 @@ impl Supervisor {
         if !errors.is_empty() {
             return Err(CommandError::Invalid(crate::SpecErrors(errors).to_string()));
         }
-        let i = self.add_slot(spec, true, None);
+        let i = self.add_slot(&spec, true, None);
         let key = self.slots[i].key;
         match self.start_slot(key).await {
             Started::Ok => Ok(()),
@@ -825,7 +1009,7 @@ impl Supervisor {
         if let Some(run) = slot.run {
             // Only stopped children are removed; a run left here is a bug,
             // and aborting it keeps the no-orphan promise.
-            run.abort.abort();
+            run.kill();
         }
     }
 
@@ -833,55 +1017,103 @@ impl Supervisor {
     /// declaration order).
     async fn stop_in_reverse(&mut self, keys: &[u64]) {
         for &k in keys.iter().rev() {
-            self.stop_keys(&[k]).await;
+            self.stop_one(k, Quiet::No).await;
+        }
+    }
+
+    /// Asks a running child to stop as its shutdown policy says; returns its
+    /// task and the deadline after which it is aborted.
+    fn begin_stop(&mut self, key: u64, now: Instant) -> Option<(Id, Option<Instant>)> {
+        let i = self.index(key)?;
+        let slot = &mut self.slots[i];
+        if slot.pending.is_some() {
+            slot.pending = None;
+            slot.state = ChildState::Stopped;
+        }
+        let run = slot.run.as_ref()?;
+        let deadline = match slot.opts.shutdown {
+            Shutdown::BrutalKill => {
+                run.kill();
+                None
+            }
+            Shutdown::Timeout(t) => {
+                run.cell.cancel();
+                Some(now + t)
+            }
+            Shutdown::Infinity => {
+                run.cell.cancel();
+                None
+            }
+        };
+        Some((run.task, deadline))
+    }
+
+    fn abort_overdue(&self, key: u64) {
+        if let Some(i) = self.index(key)
+            && let Some(run) = &self.slots[i].run
+        {
+            tracing::warn!(child = %self.slots[i].path, "shutdown time ran out: aborting");
+            run.kill();
+        }
+    }
+
+    /// Stops one child and awaits its task: cancel, wait its shutdown time,
+    /// abort.
+    async fn stop_one(&mut self, key: u64, quiet: Quiet) {
+        let Some((task, mut deadline)) = self.begin_stop(key, Instant::now()) else { return };
+        // It may have ended while the supervisor waited for another task.
+        if let Some(pos) = self.stash.iter().position(|(id, _)| *id == task)
+            && let Some((id, end)) = self.stash.remove(pos)
+        {
+            self.finish_stopped(id, end, quiet);
+            return;
+        }
+        loop {
+            tokio::select! {
+                biased;
+                end = self.tasks.join_next_with_id() => {
+                    let Some(end) = end else { return };
+                    let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
+                    let end = end.map(|(_, out)| out);
+                    if id == task {
+                        self.finish_stopped(id, end, quiet);
+                        return;
+                    }
+                    self.stash.push_back((id, end));
+                }
+                _ = sleep_until_opt(deadline), if deadline.is_some() => {
+                    deadline = None;
+                    self.abort_overdue(key);
+                }
+            }
         }
     }
 
     /// Stops the running children among `keys` together: cancel each,
     /// wait its shutdown time, abort, and await every task.
-    async fn stop_keys(&mut self, keys: &[u64]) {
+    async fn stop_together(&mut self, keys: &[u64]) {
         let now = Instant::now();
-        let mut waiting: Vec<(Id, u64, Option<Instant>)> = Vec::new();
-        for &k in keys {
-            let Some(i) = self.index(k) else { continue };
-            let slot = &mut self.slots[i];
-            if slot.pending.is_some() {
-                slot.pending = None;
-                slot.state = ChildState::Stopped;
-            }
-            let Some(run) = &slot.run else { continue };
-            let deadline = match slot.spec.shutdown_policy() {
-                Shutdown::BrutalKill => {
-                    run.abort.abort();
-                    None
-                }
-                Shutdown::Timeout(t) => {
-                    run.cell.token.cancel();
-                    Some(now + t)
-                }
-                Shutdown::Infinity => {
-                    run.cell.token.cancel();
-                    None
-                }
-            };
-            waiting.push((run.task, k, deadline));
-        }
+        let mut waiting: Vec<(Id, u64, Option<Instant>)> =
+            keys.iter().filter_map(|&k| self.begin_stop(k, now).map(|(task, deadline)| (task, k, deadline))).collect();
         while !waiting.is_empty() {
             // A task that already ended while we waited for another.
             if let Some(pos) = self.stash.iter().position(|(id, _)| waiting.iter().any(|w| w.0 == *id)) {
                 if let Some((id, end)) = self.stash.remove(pos) {
-                    self.finish_stopped(id, end, &mut waiting);
+                    waiting.retain(|w| w.0 != id);
+                    self.finish_stopped(id, end, Quiet::No);
                 }
                 continue;
             }
             let deadline = waiting.iter().filter_map(|w| w.2).min();
             tokio::select! {
+                biased;
                 end = self.tasks.join_next_with_id() => {
                     let Some(end) = end else { break };
                     let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
                     let end = end.map(|(_, out)| out);
                     if waiting.iter().any(|w| w.0 == id) {
-                        self.finish_stopped(id, end, &mut waiting);
+                        waiting.retain(|w| w.0 != id);
+                        self.finish_stopped(id, end, Quiet::No);
                     } else {
                         self.stash.push_back((id, end));
                     }
@@ -891,10 +1123,7 @@ impl Supervisor {
                     for w in waiting.iter_mut() {
                         if w.2.is_some_and(|d| d <= now) {
                             w.2 = None;
-                            if let Some(run) = self.index(w.1).and_then(|i| self.slots[i].run.as_ref()) {
-                                tracing::warn!(child = %self.slots[self.index(w.1).unwrap_or_default()].path, "shutdown time ran out: aborting");
-                                run.abort.abort();
-                            }
+                            self.abort_overdue(w.1);
                         }
                     }
                 }
@@ -902,21 +1131,18 @@ impl Supervisor {
         }
     }
 
-    fn finish_stopped(
-        &mut self,
-        id: Id,
-        end: Result<RunOutput, JoinError>,
-        waiting: &mut Vec<(Id, u64, Option<Instant>)>,
-    ) {
-        waiting.retain(|w| w.0 != id);
+    /// Records the end of a run the supervisor stopped.
+    fn finish_stopped(&mut self, id: Id, end: Result<RunOutput, JoinError>, quiet: Quiet) {
         let Some(key) = self.by_task.remove(&id) else { return };
         let Some(i) = self.index(key) else { return };
         let reason = classify(end, true);
         let slot = &mut self.slots[i];
         slot.run = None;
         slot.state = ChildState::Stopped;
-        slot.last_exit = Some(reason.clone());
-        self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::Exited { reason });
+        if quiet == Quiet::No {
+            self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::Exited { reason: reason.clone() });
+            self.slots[i].last_exit = Some(Box::new(reason));
+        }
     }
 
     /// Ends left over from a failed start: every task has ended by now.
@@ -934,7 +1160,7 @@ impl Supervisor {
         self.emit(&path, 0, EventKind::ShutdownStarted);
         tracing::debug!(supervisor = %path, "shutting down");
         let dynamic: Vec<u64> = self.slots.iter().filter(|s| s.dynamic).map(|s| s.key).collect();
-        self.stop_keys(&dynamic).await;
+        self.stop_together(&dynamic).await;
         let declared: Vec<u64> = self.slots.iter().filter(|s| !s.dynamic).map(|s| s.key).collect();
         self.stop_in_reverse(&declared).await;
         // Anything still in the set (a run replaced without being awaited
