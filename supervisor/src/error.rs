@@ -207,7 +207,7 @@ pub enum ExitReason {
     /// It returned an error.
     Failed(Arc<dyn std::error::Error + Send + Sync + 'static>),
     /// It panicked, with this message.
-    Panicked(String),
+    Panicked(Arc<str>),
     /// It did not call `ctx.heartbeat()` within its heartbeat interval.
     HeartbeatMissed(Duration),
     /// It did not call `ctx.ready()` within its start timeout.

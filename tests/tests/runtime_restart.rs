@@ -67,7 +67,7 @@ async fn panic_message_shows_in_exited_event() {
     let panicked: Vec<_> = drain(&mut events)
         .into_iter()
         .filter_map(|e| match e.kind {
-            EventKind::Exited { reason: ExitReason::Panicked(msg) } => Some((e.path.to_string(), msg)),
+            EventKind::Exited { reason: ExitReason::Panicked(msg) } => Some((e.path.to_string(), msg.to_string())),
             _ => None,
         })
         .collect();

@@ -77,11 +77,17 @@ pub enum EventKind {
 ///
 /// Bounded: a subscriber that falls behind loses the oldest events and is
 /// told how many; it never slows a supervisor down.
-#[derive(Debug)]
 pub struct Subscription {
     pub(crate) rx: broadcast::Receiver<Event>,
     /// The subscribed supervisor's end: after it, no event is to come.
     pub(crate) exit: watch::Receiver<Option<super::handle::Exit>>,
+    pub(crate) tree: std::sync::Arc<super::Tree>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.tree.subscribers.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Why [`Subscription::recv`] returned no event.
@@ -94,6 +100,12 @@ pub enum RecvError {
     /// The tree has ended and every event has been read.
     #[error("the tree has ended")]
     Closed,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").field("waiting", &self.rx.len()).finish()
+    }
 }
 
 impl Subscription {

@@ -187,7 +187,12 @@ impl SupervisorHandle {
     /// # Ok(()) }
     /// ```
     pub fn subscribe(&self) -> Subscription {
-        Subscription { rx: self.shared.tree.events.subscribe(), exit: self.shared.exit.clone() }
+        self.shared.tree.subscribers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Subscription {
+            rx: self.shared.tree.events.subscribe(),
+            exit: self.shared.exit.clone(),
+            tree: self.shared.tree.clone(),
+        }
     }
 
     /// Whether the supervisor has ended.

@@ -10,6 +10,7 @@ mod snapshot;
 mod supervisor;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, oneshot};
@@ -42,6 +43,9 @@ pub(crate) struct Tree {
     /// Why the tree was shut down by policy (first cause wins).
     cause: Mutex<Option<SupervisorError>>,
     pub(crate) events: broadcast::Sender<Event>,
+    /// Live subscriptions; read on every event, so an atomic rather than
+    /// the channel's own count, which takes a lock.
+    pub(crate) subscribers: AtomicUsize,
 }
 
 impl Tree {
@@ -49,7 +53,7 @@ impl Tree {
         #[cfg(feature = "metrics")]
         metrics::record(path, &kind);
         // Building an event costs nothing when nobody listens.
-        if self.events.receiver_count() > 0 {
+        if self.subscribers.load(Ordering::Relaxed) > 0 {
             let _ = self.events.send(Event { at: Instant::now(), path: path.clone(), attempt, kind });
         }
     }
@@ -75,7 +79,9 @@ where
     F: Future<Output = RunOutput> + Send + 'static,
 {
     let span = tracing::info_span!("child", path = %ctx.path(), attempt = ctx.attempt());
-    set.spawn(run.instrument(span))
+    // Without a subscriber that wants the span, the wrapper would only make
+    // every task bigger.
+    if span.is_disabled() { set.spawn(run) } else { set.spawn(run.instrument(span)) }
 }
 
 /// Starts a tree; the same as [`SupervisorSpec::start`].
@@ -101,6 +107,7 @@ pub(crate) async fn start_root(spec: SupervisorSpec) -> Result<SupervisorHandle,
         root_stop: root_stop.clone(),
         cause: Mutex::new(None),
         events: broadcast::channel(EVENT_CAPACITY).0,
+        subscribers: AtomicUsize::new(0),
     });
     // The root has no parent to kill it: its kill token is never cancelled.
     let (sup, handle) = Supervisor::new(spec, "", tree, root_stop, CancellationToken::new());
