@@ -212,6 +212,8 @@ pub(crate) struct Supervisor {
     /// Each with the attempt that failed: a later run of the same child
     /// makes the entry stale.
     failed_starts: VecDeque<(u64, u32, ExitReason)>,
+    /// Some children wait for the failed starts to be handled.
+    behind_failed_start: bool,
     timers: BinaryHeap<Reverse<Timer>>,
     timer_seq: u64,
     rx: mpsc::Receiver<Command>,
@@ -253,6 +255,7 @@ impl Supervisor {
             by_task: HashMap::with_capacity_and_hasher(spec.children.len(), BuildHasherDefault::default()),
             stash: VecDeque::new(),
             failed_starts: VecDeque::new(),
+            behind_failed_start: false,
             timers: BinaryHeap::new(),
             timer_seq: 0,
             rx,
@@ -423,6 +426,8 @@ impl Supervisor {
         slot.attempt += 1;
         slot.pending = None;
         slot.quarantine = None;
+        self.forget_failed_start(key);
+        let slot = &mut self.slots[i];
         let cell = RunCell::new(slot.path.clone(), slot.id_len as usize, slot.attempt, self.tree.epoch);
         let ctx = Context { inner: cell.clone() };
         let (abort, handle) = match &slot.kind {
@@ -498,6 +503,14 @@ impl Supervisor {
         Started::Ok
     }
 
+    /// Drops a queued failed start of this child: something has decided its
+    /// fate since (a new run, a quarantine, a command).
+    fn forget_failed_start(&mut self, key: u64) {
+        if !self.failed_starts.is_empty() {
+            self.failed_starts.retain(|(k, _, _)| *k != key);
+        }
+    }
+
     fn push_timer(&mut self, at: Instant, kind: TimerKind) {
         self.timer_seq += 1;
         self.timers.push(Reverse(Timer { at, seq: self.timer_seq, kind }));
@@ -526,9 +539,14 @@ impl Supervisor {
                 if current && let Some(exit) = self.on_child_exit(key, reason).await {
                     return exit;
                 }
-                // The children that waited behind the failed start and that
-                // its handling did not take up (its scope was narrower, or it
-                // was not restarted) start now, or they would wait forever.
+                continue;
+            }
+            if self.behind_failed_start {
+                // The children that waited behind failed starts and that
+                // their handling did not take up (a narrower scope, no
+                // restart, or the entry went stale) start now, or they would
+                // wait forever.
+                self.behind_failed_start = false;
                 let waiting: Vec<u64> =
                     self.slots.iter().filter(|s| s.pending == Some(WAITING_FOR_FAILED_START)).map(|s| s.key).collect();
                 if let Some(exit) = self.start_batch(&waiting).await {
@@ -761,6 +779,7 @@ impl Supervisor {
                         if let Some(j) = self.index(rest) {
                             self.slots[j].state = ChildState::Restarting;
                             self.slots[j].pending = Some(WAITING_FOR_FAILED_START);
+                            self.behind_failed_start = true;
                         }
                     }
                     let attempt = self.index(k).map_or(0, |j| self.slots[j].attempt);
@@ -805,6 +824,7 @@ impl Supervisor {
                 let stopped = decide::quarantined(own, scope.strategy, &members, key);
                 self.stop_in_reverse(&stopped).await;
                 for &k in &stopped {
+                    self.forget_failed_start(k);
                     if let Some(j) = self.index(k) {
                         let slot = &mut self.slots[j];
                         slot.state = ChildState::Quarantined;
@@ -862,6 +882,7 @@ impl Supervisor {
                     None => Err(self.unknown(&id)),
                     Some(i) => {
                         let key = self.slots[i].key;
+                        self.forget_failed_start(key);
                         self.stop_one(key, Quiet::No).await;
                         if let Some(i) = self.index(key) {
                             if self.slots[i].opts.restart == Restart::Temporary {
@@ -1008,6 +1029,7 @@ impl Supervisor {
 
     fn remove_slot(&mut self, i: usize) {
         let slot = self.slots.remove(i);
+        self.forget_failed_start(slot.key);
         if let Some(run) = slot.run {
             // Only stopped children are removed; a run left here is a bug,
             // and aborting it keeps the no-orphan promise.
