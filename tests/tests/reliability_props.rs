@@ -1444,3 +1444,121 @@ fn random_trees_keep_the_invariants() {
 fn commands_racing_faults_keep_the_invariants() {
     check(256, 12);
 }
+
+// ---------------------------------------------------------------------------
+// Cases random runs once found to break an invariant, kept as they were
+// printed, so that the fixed cases run on every build.
+
+fn millis(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn worker(restart: Restart, script: Vec<Fault>) -> WorkerDef {
+    WorkerDef {
+        restart,
+        shutdown: Shutdown::BrutalKill,
+        backoff: None,
+        heartbeat: None,
+        start_timeout: None,
+        cleanup: Duration::ZERO,
+        group: None,
+        over: None,
+        script,
+    }
+}
+
+fn sup(policy: Policy, groups: [Policy; 2], children: Vec<Node>) -> SupDef {
+    SupDef {
+        policy,
+        groups,
+        children,
+        restart: Restart::Permanent,
+        shutdown: Shutdown::Infinity,
+        group: None,
+        over: None,
+    }
+}
+
+fn found_case(case: Case) {
+    if let Err(e) = run_case(&case) {
+        panic!("{e}\ncase:{case:?}");
+    }
+}
+
+/// A failed start queued for a nested supervisor outlived the quarantine
+/// of its scope and restarted it.
+#[test]
+fn found_quarantine_after_a_queued_failed_start() {
+    let mut nested_c0 = worker(Restart::Permanent, vec![Fault::Idle, Fault::FailStart { after: millis(524) }]);
+    nested_c0.start_timeout = Some(millis(524));
+    let mut c2 = sup(Policy::new(), [Policy::new(); 2], vec![Node::W(nested_c0)]);
+    c2.group = Some(0);
+    let root = sup(
+        Policy::new().strategy(supervisor::Strategy::RestForOne).max_restarts(1).escalation(Escalation::Quarantine),
+        [Policy::new().within(millis(20)), Policy::new()],
+        vec![
+            Node::W(worker(Restart::Permanent, vec![Fault::Error { after: millis(524) }])),
+            Node::W(worker(Restart::Permanent, vec![Fault::Error { after: Duration::ZERO }])),
+            Node::S(Box::new(c2)),
+        ],
+    );
+    found_case(Case { root, cmds: vec![] });
+}
+
+/// terminate_child of a quarantined child lifts the quarantine: a sibling's
+/// one_for_all then starts it with the rest (as OTP restarts terminated
+/// children with their scope).
+#[test]
+fn found_terminated_quarantined_child_restarts_with_its_scope() {
+    let mut c5 = worker(Restart::Permanent, vec![Fault::Panic { after: millis(1) }]);
+    c5.group = Some(0);
+    let root = sup(
+        Policy::new().strategy(supervisor::Strategy::OneForAll),
+        [
+            Policy::new().strategy(supervisor::Strategy::OneForOne).max_restarts(0).escalation(Escalation::Quarantine),
+            Policy::new(),
+        ],
+        vec![
+            Node::W(worker(Restart::Permanent, vec![])),
+            Node::W(worker(Restart::Permanent, vec![Fault::Error { after: millis(307) }])),
+            Node::W(worker(Restart::Permanent, vec![Fault::Idle])),
+            Node::W(worker(Restart::Permanent, vec![])),
+            Node::W(worker(Restart::Permanent, vec![])),
+            Node::W(c5),
+        ],
+    );
+    found_case(Case { root, cmds: vec![Cmd { at: millis(1), sup: 0, op: Op::Terminate(Target::Child(125)) }] });
+}
+
+/// A dynamic child waited behind a failed start whose entry went stale, and
+/// stayed `Restarting` forever.
+#[test]
+fn found_dynamic_child_behind_a_stale_failed_start() {
+    let mut c1 = worker(
+        Restart::Permanent,
+        vec![Fault::Idle, Fault::Exit { after: millis(55) }, Fault::Idle, Fault::Error { after: Duration::ZERO }],
+    );
+    c1.group = Some(1);
+    let mut c3 = worker(
+        Restart::Permanent,
+        vec![
+            Fault::Error { after: Duration::ZERO },
+            Fault::Idle,
+            Fault::Hang { after: Duration::ZERO, period: millis(1) },
+            Fault::FailStart { after: Duration::ZERO },
+        ],
+    );
+    c3.group = Some(1);
+    c3.start_timeout = Some(millis(10));
+    let root = sup(
+        Policy::new().strategy(supervisor::Strategy::OneForAll),
+        [Policy::new(), Policy::new().within(millis(20))],
+        vec![
+            Node::W(worker(Restart::Permanent, vec![])),
+            Node::W(c1),
+            Node::W(worker(Restart::Permanent, vec![])),
+            Node::W(c3),
+        ],
+    );
+    found_case(Case { root, cmds: vec![Cmd { at: Duration::ZERO, sup: 0, op: Op::StartDyn(0) }] });
+}

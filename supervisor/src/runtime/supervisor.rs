@@ -361,9 +361,12 @@ impl Supervisor {
             }
         }
         while self.tasks.join_next().await.is_some() {}
-        for slot in &mut self.slots {
-            slot.run = None;
+        for i in 0..self.slots.len() {
+            let slot = &mut self.slots[i];
             slot.state = ChildState::Stopped;
+            if slot.run.take().is_some() {
+                self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::Exited { reason: ExitReason::Killed });
+            }
         }
     }
 
