@@ -83,7 +83,8 @@ pub struct ChildInfo {
     pub kind: ChildKindName,
     /// Where it stands.
     pub state: ChildState,
-    /// How many times it was restarted by policy.
+    /// How many times it was restarted after an exit of its own (a restart
+    /// caused by a sibling shows in `attempt`).
     pub restarts: u32,
     /// Its current (or last) run: 1 for the first start.
     pub attempt: u32,
