@@ -604,17 +604,18 @@ impl Supervisor {
         let i = self.index(key)?;
         let now = Instant::now();
         let slot = &mut self.slots[i];
-        if let Some(run) = slot.run.take() {
-            if reason.is_failure() {
-                let reset = slot.opts.backoff().reset_after();
-                if reset.is_some_and(|r| now.saturating_duration_since(run.started) >= r) {
-                    slot.failures = 0;
-                }
-            }
-        }
+        let run = slot.run.take();
         if reason.is_failure() {
+            // A run that lasted the backoff's `max` starts the count afresh.
+            let reset = slot.opts.backoff().reset_after();
+            if let Some(run) = &run
+                && reset.is_some_and(|r| now.saturating_duration_since(run.started) >= r)
+            {
+                slot.failures = 0;
+            }
             slot.failures = slot.failures.saturating_add(1);
         }
+        drop(run);
         slot.last_exit = Some(reason.clone());
         slot.state = ChildState::Stopped;
         let restart = slot.opts.restart;
