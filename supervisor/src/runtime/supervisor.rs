@@ -1137,26 +1137,38 @@ impl Supervisor {
     /// wait its shutdown time, abort, and await every task.
     async fn stop_together(&mut self, keys: &[u64]) {
         let now = Instant::now();
-        let mut waiting: Vec<(Id, u64, Option<Instant>)> =
-            keys.iter().filter_map(|&k| self.begin_stop(k, now).map(|(task, deadline)| (task, k, deadline))).collect();
-        while !waiting.is_empty() {
-            // A task that already ended while we waited for another.
-            if let Some(pos) = self.stash.iter().position(|(id, _)| waiting.iter().any(|w| w.0 == *id)) {
-                if let Some((id, end)) = self.stash.remove(pos) {
-                    waiting.retain(|w| w.0 != id);
-                    self.finish_stopped(id, end, Quiet::No);
+        // Thousands of dynamic children may stop together: the waiting set
+        // and the deadlines are indexed, not scanned.
+        let mut waiting: HashMap<Id, u64, BuildHasherDefault<IdHasher>> = HashMap::default();
+        let mut deadlines: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
+        for &k in keys {
+            if let Some((task, deadline)) = self.begin_stop(k, now) {
+                waiting.insert(task, k);
+                if let Some(at) = deadline {
+                    deadlines.push(Reverse((at, k)));
                 }
-                continue;
             }
-            let deadline = waiting.iter().filter_map(|w| w.2).min();
+        }
+        // Ends that came in while the supervisor waited for other tasks.
+        let stashed: VecDeque<(Id, Result<RunOutput, JoinError>)> = {
+            let (ours, others) =
+                std::mem::take(&mut self.stash).into_iter().partition(|(id, _)| waiting.contains_key(id));
+            self.stash = others;
+            ours
+        };
+        for (id, end) in stashed {
+            waiting.remove(&id);
+            self.finish_stopped(id, end, Quiet::No);
+        }
+        while !waiting.is_empty() {
+            let deadline = deadlines.peek().map(|Reverse((at, _))| *at);
             tokio::select! {
                 biased;
                 end = self.tasks.join_next_with_id() => {
                     let Some(end) = end else { break };
                     let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
                     let end = end.map(|(_, out)| out);
-                    if waiting.iter().any(|w| w.0 == id) {
-                        waiting.retain(|w| w.0 != id);
+                    if waiting.remove(&id).is_some() {
                         self.finish_stopped(id, end, Quiet::No);
                     } else {
                         self.stash.push_back((id, end));
@@ -1164,11 +1176,14 @@ impl Supervisor {
                 }
                 _ = sleep_until_opt(deadline), if deadline.is_some() => {
                     let now = Instant::now();
-                    for w in waiting.iter_mut() {
-                        if w.2.is_some_and(|d| d <= now) {
-                            w.2 = None;
-                            self.abort_overdue(w.1);
+                    while let Some(&Reverse((at, key))) = deadlines.peek() {
+                        if at > now {
+                            break;
                         }
+                        deadlines.pop();
+                        // A child that has ended already is no longer in the
+                        // slot's run: nothing to abort.
+                        self.abort_overdue(key);
                     }
                 }
             }
