@@ -242,7 +242,31 @@ impl ChildSpec {
         self.significant
     }
 
-    pub(crate) fn validate_into(&self, parent: &str, auto: AutoShutdown, errors: &mut Vec<SpecError>) {
+    /// The rules of one child of the supervisor at `parent`, whose groups
+    /// `has_group` knows: the same for declared children and `start_child`.
+    pub(crate) fn validate_as_child(
+        &self,
+        parent: &str,
+        has_group: impl Fn(&str) -> bool,
+        auto: AutoShutdown,
+        errors: &mut Vec<SpecError>,
+    ) {
+        if self.id.is_empty() || self.id.contains('/') {
+            errors.push(SpecError::InvalidId { supervisor: parent.to_string(), id: self.id.to_string() });
+        }
+        if let Some(g) = &self.group
+            && !has_group(g)
+        {
+            errors.push(SpecError::UnknownGroup {
+                supervisor: parent.to_string(),
+                child: join_path(parent, &self.id),
+                group: g.to_string(),
+            });
+        }
+        self.validate_options(parent, auto, errors);
+    }
+
+    fn validate_options(&self, parent: &str, auto: AutoShutdown, errors: &mut Vec<SpecError>) {
         // The path is only built for an error: this runs for every child at
         // every start.
         let path = || join_path(parent, &self.id);
@@ -553,26 +577,14 @@ impl SupervisorSpec {
         let mut ids: HashSet<&str> = HashSet::with_capacity(self.children.len());
         let mut used_groups: HashSet<&str> = HashSet::new();
         for child in &self.children {
-            if child.id.is_empty() || child.id.contains('/') {
-                errors.push(SpecError::InvalidId { supervisor: path.clone(), id: child.id.to_string() });
-            }
             if let Some(g) = &child.group {
                 used_groups.insert(g);
             }
             if !ids.insert(&child.id) {
                 errors.push(SpecError::DuplicateChild { supervisor: path.clone(), id: child.id.to_string() });
             }
-            if let Some(g) = &child.group
-                && !self.groups.iter().any(|gs| gs.id == *g)
-            {
-                // Groups are few: a scan is cheaper than a set here.
-                errors.push(SpecError::UnknownGroup {
-                    supervisor: path.clone(),
-                    child: join_path(&path, &child.id),
-                    group: g.to_string(),
-                });
-            }
-            child.validate_into(&path, self.auto_shutdown, errors);
+            // Groups are few: a scan is cheaper than a set here.
+            child.validate_as_child(&path, |g| self.groups.iter().any(|gs| *gs.id == *g), self.auto_shutdown, errors);
         }
         let mut groups: HashSet<&str> = HashSet::with_capacity(self.groups.len());
         for group in &self.groups {

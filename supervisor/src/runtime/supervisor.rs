@@ -16,7 +16,7 @@ use super::decide::{self, Window};
 use super::event::EventKind;
 use super::handle::{ChildInfo, ChildKindName, ChildState, Command, Exit, Shared, SupervisorHandle};
 use super::{RunOutput, Tree};
-use crate::error::{CommandError, ExitReason, SpecError, StartError, SupervisorError};
+use crate::error::{CommandError, ExitReason, StartError, SupervisorError};
 use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
 use crate::spec::{ChildKind, ChildSpec, SupervisorSpec, join_path};
 use crate::worker::{Context, RunCell};
@@ -470,11 +470,10 @@ impl Supervisor {
                     _ = self.stop.cancelled() => return Started::Interrupted,
                     _ = cell.ready() => {}
                     end = self.tasks.join_next_with_id() => {
-                        let Some(end) = end else { continue };
-                        let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
+                        let Some((id, end)) = end.map(task_end) else { continue };
                         if id == task {
                             self.by_task.remove(&id);
-                            let reason = classify(end.map(|(_, out)| out), false);
+                            let reason = classify(end, false);
                             let slot = &mut self.slots[i];
                             slot.run = None;
                             slot.state = ChildState::Stopped;
@@ -482,7 +481,7 @@ impl Supervisor {
                             self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::StartFailed { reason: reason.clone() });
                             return Started::Failed(reason);
                         }
-                        self.stash.push_back((id, end.map(|(_, out)| out)));
+                        self.stash.push_back((id, end));
                     }
                     _ = sleep_until_opt(deadline), if deadline.is_some() => {
                         let limit = timeout.unwrap_or_default();
@@ -562,11 +561,10 @@ impl Supervisor {
                 biased;
                 _ = &mut stop => return Ok(()),
                 end = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
-                    if let Some(end) = end {
-                        let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
-                        if let Some(exit) = self.on_task_end(id, end.map(|(_, out)| out)).await {
-                            return exit;
-                        }
+                    if let Some((id, end)) = end.map(task_end)
+                        && let Some(exit) = self.on_task_end(id, end).await
+                    {
+                        return exit;
                     }
                 }
                 cmd = self.rx.recv() => match cmd {
@@ -1000,19 +998,12 @@ impl Supervisor {
             return Err(CommandError::AlreadyPresent { supervisor: self.path.to_string(), id: spec.id.to_string() });
         }
         let mut errors = Vec::new();
-        if spec.id.is_empty() || spec.id.contains('/') {
-            errors.push(SpecError::InvalidId { supervisor: self.path.to_string(), id: spec.id.to_string() });
-        }
-        if let Some(g) = &spec.group
-            && !self.groups.iter().any(|gs| gs.id == *g)
-        {
-            errors.push(SpecError::UnknownGroup {
-                supervisor: self.path.to_string(),
-                child: join_path(&self.path, &spec.id),
-                group: g.to_string(),
-            });
-        }
-        spec.validate_into(&self.path, self.auto_shutdown, &mut errors);
+        spec.validate_as_child(
+            &self.path,
+            |g| self.groups.iter().any(|gs| *gs.id == *g),
+            self.auto_shutdown,
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(CommandError::Invalid(crate::SpecErrors(errors).to_string()));
         }
@@ -1100,12 +1091,7 @@ impl Supervisor {
         // collect its end without a timer or a wake-up of its own. Stopping
         // thousands of children in turn costs half as much this way.
         tokio::task::yield_now().await;
-        while let Some(end) = self.tasks.try_join_next_with_id() {
-            let id = match &end {
-                Ok((id, _)) => *id,
-                Err(e) => e.id(),
-            };
-            let end = end.map(|(_, out)| out);
+        while let Some((id, end)) = self.tasks.try_join_next_with_id().map(task_end) {
             if id == task {
                 self.finish_stopped(id, end, quiet);
                 return;
@@ -1116,9 +1102,7 @@ impl Supervisor {
             tokio::select! {
                 biased;
                 end = self.tasks.join_next_with_id() => {
-                    let Some(end) = end else { return };
-                    let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
-                    let end = end.map(|(_, out)| out);
+                    let Some((id, end)) = end.map(task_end) else { return };
                     if id == task {
                         self.finish_stopped(id, end, quiet);
                         return;
@@ -1165,9 +1149,7 @@ impl Supervisor {
             tokio::select! {
                 biased;
                 end = self.tasks.join_next_with_id() => {
-                    let Some(end) = end else { break };
-                    let id = match &end { Ok((id, _)) => *id, Err(e) => e.id() };
-                    let end = end.map(|(_, out)| out);
+                    let Some((id, end)) = end.map(task_end) else { break };
                     if waiting.remove(&id).is_some() {
                         self.finish_stopped(id, end, Quiet::No);
                     } else {
@@ -1254,6 +1236,15 @@ impl Hasher for IdHasher {
     fn write_u64(&mut self, n: u64) {
         // Spread consecutive ids over the table's high bits too.
         self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A task's end as the set reports it, split into the task and its result
+/// (a panic or an abort carries the task's id in the error).
+fn task_end(end: Result<(Id, RunOutput), JoinError>) -> (Id, Result<RunOutput, JoinError>) {
+    match end {
+        Ok((id, out)) => (id, Ok(out)),
+        Err(e) => (e.id(), Err(e)),
     }
 }
 
