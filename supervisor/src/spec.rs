@@ -15,11 +15,13 @@ use crate::worker::{Context, FnWorker, Worker, WorkerDefaults, WorkerResult};
 pub(crate) trait ErasedWorker: Send + 'static {
     fn clone_box(&self) -> Box<dyn ErasedWorker>;
     fn type_name(&self) -> &'static str;
-    /// Spawns one run into the supervisor's task set.
+    /// Spawns one run into the supervisor's task set; with a lane, a task
+    /// that restarts the worker by itself while the lane allows.
     fn spawn(
         &self,
         set: &mut tokio::task::JoinSet<crate::runtime::RunOutput>,
         ctx: Context,
+        lane: Option<crate::runtime::Lane>,
     ) -> tokio::task::AbortHandle;
 }
 
@@ -38,8 +40,12 @@ impl<W: Worker> ErasedWorker for Erased<W> {
         &self,
         set: &mut tokio::task::JoinSet<crate::runtime::RunOutput>,
         ctx: Context,
+        lane: Option<crate::runtime::Lane>,
     ) -> tokio::task::AbortHandle {
         let worker = self.0.clone();
+        if let Some(lane) = lane {
+            return set.spawn(crate::runtime::run_in_lane(worker, ctx, lane));
+        }
         let run_ctx = ctx.clone();
         crate::runtime::spawn_run(set, ctx, async move {
             WorkerResult::into_result(worker.run(run_ctx).await)

@@ -1,14 +1,15 @@
 //! The `Worker` trait, what a worker returns, and the `Context` it runs with.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::error::ExitReason;
 use crate::policy::{Backoff, Restart, Shutdown};
 
 /// The error type a failed worker run is turned into.
@@ -144,14 +145,20 @@ pub struct Context {
     pub(crate) inner: Arc<RunCell>,
 }
 
-/// State shared between one run of a child and its supervisor: one
-/// allocation per run. The cancellation token is made only when a worker
-/// asks for it ([`Context::token`]); `cancelled()` waits on the cell itself.
+/// State shared between one child task and its supervisor: one allocation
+/// per task. The cancellation token is made only when a worker asks for it
+/// ([`Context::token`]); `cancelled()` waits on the cell itself.
+///
+/// A task that restarts its worker by itself (see `runtime::lane`) keeps
+/// its cell across those runs: a stop asked for during one run reaches the
+/// next, and the attempt and restart counts move on in place.
 pub(crate) struct RunCell {
     pub(crate) path: Arc<str>,
     /// Where the child's id starts in `path`.
     id_start: u32,
-    pub(crate) attempt: u32,
+    attempt: AtomicU32,
+    /// Made on the first restart inside the task.
+    in_task: OnceLock<Box<InTaskRuns>>,
     stop: AtomicBool,
     ready: AtomicBool,
     /// Wakes the run on `stop` and the supervisor on `ready`; each waiter
@@ -163,13 +170,22 @@ pub(crate) struct RunCell {
     epoch: Instant,
 }
 
+/// The record of the restarts a task made by itself.
+struct InTaskRuns {
+    restarts: AtomicU32,
+    /// When the current run started, in nanoseconds since the tree's epoch.
+    started: AtomicU64,
+    last_exit: Mutex<Option<ExitReason>>,
+}
+
 impl RunCell {
     pub(crate) fn new(path: Arc<str>, id_len: usize, attempt: u32, epoch: Instant) -> Arc<Self> {
         let id_start = u32::try_from(path.len().saturating_sub(id_len)).unwrap_or(0);
         Arc::new(RunCell {
             path,
             id_start,
-            attempt,
+            attempt: AtomicU32::new(attempt),
+            in_task: OnceLock::new(),
             stop: AtomicBool::new(false),
             ready: AtomicBool::new(false),
             notify: Notify::new(),
@@ -181,6 +197,41 @@ impl RunCell {
 
     pub(crate) fn id(&self) -> &str {
         self.path.get(self.id_start as usize..).unwrap_or(&self.path)
+    }
+
+    /// The current run's attempt.
+    pub(crate) fn attempt(&self) -> u32 {
+        self.attempt.load(Ordering::Relaxed)
+    }
+
+    /// Records a restart made inside the task after a run ended with
+    /// `reason`; returns the new attempt.
+    pub(crate) fn restart_in_task(&self, reason: ExitReason) -> u32 {
+        let runs = self.in_task.get_or_init(|| {
+            Box::new(InTaskRuns {
+                restarts: AtomicU32::new(0),
+                started: AtomicU64::new(0),
+                last_exit: Mutex::new(None),
+            })
+        });
+        *runs.last_exit.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason);
+        runs.restarts.fetch_add(1, Ordering::Relaxed);
+        runs.started.store(self.nanos_since_epoch(), Ordering::Relaxed);
+        self.attempt.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// What the restarts made inside the task add to the supervisor's
+    /// record: their count, the last run's exit, and when the current run
+    /// started.
+    pub(crate) fn in_task(&self) -> Option<(u32, Option<ExitReason>, Instant)> {
+        let runs = self.in_task.get()?;
+        let last = runs.last_exit.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let started = self.epoch + Duration::from_nanos(runs.started.load(Ordering::Relaxed));
+        Some((runs.restarts.load(Ordering::Relaxed), last, started))
+    }
+
+    fn nanos_since_epoch(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// Asks the run to stop.
@@ -260,7 +311,7 @@ impl Context {
     /// Which run of this child this is: 1 for the first start, one more on
     /// every restart.
     pub fn attempt(&self) -> u32 {
-        self.inner.attempt
+        self.inner.attempt()
     }
 
     /// Resolves when the supervisor asks this run to stop. Return soon after:
@@ -291,9 +342,8 @@ impl Context {
     /// Says that the child is alive. A child with a `heartbeat` interval that
     /// stays silent for longer is stopped and handled as failed.
     pub fn heartbeat(&self) {
-        let nanos = self.inner.epoch.elapsed().as_nanos();
         // Zero means "never"; a beat at the very epoch is stored as 1 ns.
-        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX).max(1);
+        let nanos = self.inner.nanos_since_epoch().max(1);
         self.inner.last_beat.store(nanos, Ordering::Release);
     }
 }

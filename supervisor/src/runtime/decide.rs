@@ -3,6 +3,7 @@
 //! whether significant exits end the supervisor.
 
 use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -37,8 +38,40 @@ impl Window {
         (n, n > max_restarts)
     }
 
+    /// Records a restart at `now` only if it keeps the window within
+    /// `max_restarts`; returns whether it did. A restart it refuses is left
+    /// to [`record`](Self::record), which reports the budget exceeded.
+    pub(crate) fn try_record(&mut self, now: Instant, max_restarts: u32, within: Duration) -> bool {
+        while let Some(&first) = self.times.front() {
+            if now.saturating_duration_since(first) >= within {
+                self.times.pop_front();
+            } else {
+                break;
+            }
+        }
+        if self.times.len() >= max_restarts as usize {
+            return false;
+        }
+        self.times.push_back(now);
+        true
+    }
+
     pub(crate) fn clear(&mut self) {
         self.times.clear();
+    }
+}
+
+/// A scope's window, shared by its supervisor and the child tasks that
+/// restart themselves (see `runtime::lane`).
+#[derive(Debug, Default)]
+pub(crate) struct SharedWindow(Mutex<Window>);
+
+impl SharedWindow {
+    /// The window; held for a few instructions at a time, never across an
+    /// await, so the lock is uncontended in practice.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Window> {
+        // The window holds no invariant a panic could break.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -124,6 +157,25 @@ mod tests {
         let mut w = Window::default();
         w.record(t0, 1, within);
         assert_eq!(w.record(t0 + Duration::from_secs(1), 1, within), (1, false));
+    }
+
+    #[test]
+    fn try_record_refuses_what_record_would_exceed() {
+        let t0 = Instant::now();
+        let within = Duration::from_secs(1);
+        let mut w = Window::default();
+        assert!(w.try_record(t0, 2, within));
+        assert!(w.try_record(t0, 2, within));
+        // The third would exceed: refused, and not recorded.
+        assert!(!w.try_record(t0, 2, within));
+        assert_eq!(w.times.len(), 2);
+        // `record` then reports the budget exceeded with the same count.
+        assert_eq!(w.record(t0, 2, within), (3, true));
+        // Once the window has moved on, there is room again.
+        let mut w = Window::default();
+        assert!(w.try_record(t0, 1, within));
+        assert!(w.try_record(t0 + within, 1, within));
+        assert!(!Window::default().try_record(t0, 0, within));
     }
 
     #[test]

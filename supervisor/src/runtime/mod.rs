@@ -3,6 +3,7 @@
 mod decide;
 mod event;
 mod handle;
+mod lane;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod service;
@@ -27,6 +28,7 @@ pub use snapshot::{ChildSnapshot, Snapshot};
 use crate::error::{ExitReason, StartError, SupervisorError};
 use crate::spec::SupervisorSpec;
 use crate::worker::Context;
+pub(crate) use lane::{Lane, run_in_lane};
 use supervisor::{StartReport, Supervisor};
 
 /// What a child's task returns: `Ok` for a normal end, or why it failed.

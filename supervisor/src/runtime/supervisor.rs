@@ -12,7 +12,7 @@ use tokio::task::{AbortHandle, Id, JoinError, JoinSet};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::decide::{self, Window};
+use super::decide::{self, SharedWindow};
 use super::event::EventKind;
 use super::handle::{ChildInfo, ChildKindName, ChildState, Command, Exit, Shared, SupervisorHandle};
 use super::{RunOutput, Tree};
@@ -86,6 +86,19 @@ impl Slot {
     fn is_supervisor(&self) -> bool {
         matches!(self.kind, ChildKind::Supervisor(_))
     }
+
+    /// Takes the slot's run, folding in the restarts its task made by
+    /// itself: their count, the attempt reached and the last exit before
+    /// the current run.
+    fn take_run(&mut self) -> Option<Run> {
+        let run = self.run.take()?;
+        if let Some((restarts, last_exit, _)) = run.cell.in_task() {
+            self.restarts = self.restarts.saturating_add(restarts);
+            self.attempt = run.cell.attempt();
+            self.last_exit = last_exit;
+        }
+        Some(run)
+    }
 }
 
 /// A child's options, resolved once (tree, then `#[worker]` default, then
@@ -133,13 +146,13 @@ impl ChildOpts {
 
 struct Override {
     policy: Policy,
-    window: Window,
+    window: Arc<SharedWindow>,
 }
 
 struct Group {
     id: Arc<str>,
     policy: Policy,
-    window: Window,
+    window: Arc<SharedWindow>,
 }
 
 /// Whose budget a restart counts against.
@@ -201,7 +214,7 @@ pub(crate) struct Supervisor {
     auto_shutdown: AutoShutdown,
     max_children: Option<usize>,
     groups: Vec<Group>,
-    window: Window,
+    window: Arc<SharedWindow>,
     slots: Vec<Slot>,
     next_key: u64,
     tasks: JoinSet<RunOutput>,
@@ -237,18 +250,15 @@ impl Supervisor {
         let path: Arc<str> = Arc::from(join_path(parent, &spec.id));
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
         let (exit_tx, exit_rx) = watch::channel(None);
-        let groups: Vec<Group> = spec
-            .groups
-            .iter()
-            .map(|g| Group { id: g.id.clone(), policy: g.policy, window: Window::default() })
-            .collect();
+        let groups: Vec<Group> =
+            spec.groups.iter().map(|g| Group { id: g.id.clone(), policy: g.policy, window: Arc::default() }).collect();
         let mut sup = Supervisor {
             path: path.clone(),
             policy: spec.policy,
             auto_shutdown: spec.auto_shutdown,
             max_children: spec.max_children,
             groups,
-            window: Window::default(),
+            window: Arc::default(),
             slots: Vec::with_capacity(spec.children.len()),
             next_key: 0,
             tasks: JoinSet::new(),
@@ -293,7 +303,7 @@ impl Supervisor {
             opts,
             dynamic,
             group,
-            overriding: overriding.map(|policy| Box::new(Override { policy, window: Window::default() })),
+            overriding: overriding.map(|policy| Box::new(Override { policy, window: Arc::default() })),
             state: ChildState::Stopped,
             run: None,
             restarts: 0,
@@ -364,7 +374,7 @@ impl Supervisor {
         for i in 0..self.slots.len() {
             let slot = &mut self.slots[i];
             slot.state = ChildState::Stopped;
-            if slot.run.take().is_some() {
+            if slot.take_run().is_some() {
                 self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::Exited { reason: ExitReason::Killed });
             }
         }
@@ -430,11 +440,12 @@ impl Supervisor {
         slot.pending = None;
         slot.quarantine = None;
         self.forget_failed_start(key);
+        let lane = self.lane_for(i);
         let slot = &mut self.slots[i];
         let cell = RunCell::new(slot.path.clone(), slot.id_len as usize, slot.attempt, self.tree.epoch);
         let ctx = Context { inner: cell.clone() };
         let (abort, handle) = match &slot.kind {
-            ChildKind::Worker(w) => (w.spawn(&mut self.tasks, ctx), None),
+            ChildKind::Worker(w) => (w.spawn(&mut self.tasks, ctx, lane), None),
             ChildKind::Supervisor(spec) => {
                 let kill = CancellationToken::new();
                 let (nested, handle) = Supervisor::new(
@@ -475,7 +486,7 @@ impl Supervisor {
                             self.by_task.remove(&id);
                             let reason = classify(end, false);
                             let slot = &mut self.slots[i];
-                            slot.run = None;
+                            slot.take_run();
                             slot.state = ChildState::Stopped;
                             slot.last_exit = Some(reason.clone());
                             self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::StartFailed { reason: reason.clone() });
@@ -602,7 +613,7 @@ impl Supervisor {
         let i = self.index(key)?;
         let now = Instant::now();
         let slot = &mut self.slots[i];
-        let run = slot.run.take();
+        let run = slot.take_run();
         if reason.is_failure() {
             // A run that lasted the backoff's `max` starts the count afresh.
             let reset = slot.opts.backoff().reset_after();
@@ -695,23 +706,48 @@ impl Supervisor {
         }
     }
 
-    fn window_mut(&mut self, key: ScopeKey) -> Option<&mut Window> {
+    fn window(&self, key: ScopeKey) -> Option<&Arc<SharedWindow>> {
         match key {
-            ScopeKey::Supervisor => Some(&mut self.window),
-            ScopeKey::Group(g) => self.groups.get_mut(g).map(|g| &mut g.window),
+            ScopeKey::Supervisor => Some(&self.window),
+            ScopeKey::Group(g) => self.groups.get(g).map(|g| &g.window),
             ScopeKey::Child(k) => {
                 let i = self.index(k)?;
-                self.slots[i].overriding.as_mut().map(|o| &mut o.window)
+                self.slots[i].overriding.as_ref().map(|o| &o.window)
             }
         }
+    }
+
+    /// The lane of the worker at `i`, when its task can restart it by
+    /// itself (see `lane`): a one_for_one scope, no backoff, heartbeat or
+    /// start timeout, and not significant.
+    fn lane_for(&self, i: usize) -> Option<super::Lane> {
+        let slot = &self.slots[i];
+        let plain = matches!(slot.kind, ChildKind::Worker(_))
+            && slot.opts.restart != Restart::Temporary
+            && !slot.opts.significant
+            && slot.opts.timing.is_none();
+        if !plain {
+            return None;
+        }
+        let scope = self.scope_of(i);
+        if scope.strategy != Strategy::OneForOne {
+            return None;
+        }
+        Some(super::Lane {
+            restart: slot.opts.restart,
+            window: self.window(scope.budget)?.clone(),
+            max_restarts: scope.max_restarts,
+            within: scope.within,
+            tree: self.tree.clone(),
+        })
     }
 
     async fn restart_for(&mut self, key: u64, reason: ExitReason) -> Option<Exit> {
         let i = self.index(key)?;
         let scope = self.scope_of(i);
         let now = Instant::now();
-        let (restarts, exceeded) = match self.window_mut(scope.budget) {
-            Some(w) => w.record(now, scope.max_restarts, scope.within),
+        let (restarts, exceeded) = match self.window(scope.budget) {
+            Some(w) => w.lock().record(now, scope.max_restarts, scope.within),
             None => (0, false),
         };
         if exceeded {
@@ -912,8 +948,8 @@ impl Supervisor {
                 }
                 let batch: Vec<u64> = match self.slots[i].quarantine {
                     Some(scope) => {
-                        if let Some(w) = self.window_mut(scope) {
-                            w.clear();
+                        if let Some(w) = self.window(scope) {
+                            w.lock().clear();
                         }
                         self.slots.iter().filter(|s| s.quarantine == Some(scope)).map(|s| s.key).collect()
                     }
@@ -975,15 +1011,27 @@ impl Supervisor {
         let now = Instant::now();
         self.slots
             .iter()
-            .map(|s| ChildInfo {
-                id: s.id().to_string(),
-                kind: if s.is_supervisor() { ChildKindName::Supervisor } else { ChildKindName::Worker },
-                state: s.state,
-                restarts: s.restarts,
-                attempt: s.attempt,
-                last_exit: s.last_exit.clone(),
-                dynamic: s.dynamic,
-                uptime: s.run.as_ref().map(|r| now.saturating_duration_since(r.started)),
+            .map(|s| {
+                let mut info = ChildInfo {
+                    id: s.id().to_string(),
+                    kind: if s.is_supervisor() { ChildKindName::Supervisor } else { ChildKindName::Worker },
+                    state: s.state,
+                    restarts: s.restarts,
+                    attempt: s.attempt,
+                    last_exit: s.last_exit.clone(),
+                    dynamic: s.dynamic,
+                    uptime: s.run.as_ref().map(|r| now.saturating_duration_since(r.started)),
+                };
+                // A task that restarted its worker by itself knows better.
+                if let Some(run) = &s.run
+                    && let Some((restarts, last_exit, started)) = run.cell.in_task()
+                {
+                    info.restarts = info.restarts.saturating_add(restarts);
+                    info.attempt = run.cell.attempt();
+                    info.last_exit = last_exit;
+                    info.uptime = Some(now.saturating_duration_since(started));
+                }
+                info
             })
             .collect()
     }
@@ -1178,7 +1226,7 @@ impl Supervisor {
         let Some(i) = self.index(key) else { return };
         let reason = classify(end, true);
         let slot = &mut self.slots[i];
-        slot.run = None;
+        slot.take_run();
         slot.state = ChildState::Stopped;
         if quiet == Quiet::No {
             self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::Exited { reason: reason.clone() });
@@ -1256,17 +1304,7 @@ fn classify(end: Result<RunOutput, JoinError>, stopping: bool) -> ExitReason {
         Ok(Ok(())) => ExitReason::Normal,
         Ok(Err(reason)) => reason,
         Err(e) if e.is_cancelled() => ExitReason::Killed,
-        Err(e) => {
-            let payload = e.into_panic();
-            let msg: Arc<str> = if let Some(s) = payload.downcast_ref::<&str>() {
-                Arc::from(*s)
-            } else if let Some(s) = payload.downcast_ref::<String>() {
-                Arc::from(s.as_str())
-            } else {
-                Arc::from("a non-string panic payload")
-            };
-            ExitReason::Panicked(msg)
-        }
+        Err(e) => ExitReason::Panicked(super::lane::panic_message(&*e.into_panic())),
     }
 }
 
