@@ -3,13 +3,13 @@
 //! whether significant exits end the supervisor.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::error::ExitReason;
-use crate::policy::{AutoShutdown, Restart, Strategy};
+use crate::policy::{AutoShutdown, Policy, Restart, Strategy};
 
 /// Restart times of one scope within its sliding window. Holds at most
 /// `max_restarts + 1` entries.
@@ -61,17 +61,30 @@ impl Window {
     }
 }
 
-/// A scope's window, shared by its supervisor and the child tasks that
-/// restart themselves (see `runtime::lane`).
-#[derive(Debug, Default)]
-pub(crate) struct SharedWindow(Mutex<Window>);
+/// A scope's window and budget, shared by its supervisor and the child
+/// tasks that restart themselves (see `runtime::lane`).
+#[derive(Debug)]
+pub(crate) struct SharedWindow {
+    window: Mutex<Window>,
+    pub(crate) max_restarts: u32,
+    pub(crate) within: Duration,
+}
 
 impl SharedWindow {
+    /// An empty window for the budget of `policy` (its layers resolved).
+    pub(crate) fn new(policy: Policy) -> Arc<SharedWindow> {
+        Arc::new(SharedWindow {
+            window: Mutex::default(),
+            max_restarts: policy.max_restarts.unwrap_or(Policy::DEFAULT_MAX_RESTARTS),
+            within: policy.within.unwrap_or(Policy::DEFAULT_WITHIN),
+        })
+    }
+
     /// The window; held for a few instructions at a time, never across an
     /// await, so the lock is uncontended in practice.
     pub(crate) fn lock(&self) -> MutexGuard<'_, Window> {
         // The window holds no invariant a panic could break.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.window.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -15,6 +15,7 @@
 //! does not allow (the supervisor then records it and escalates).
 
 use std::any::Any;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::Poll;
@@ -32,10 +33,8 @@ use crate::worker::{Context, RunCell, Worker, WorkerResult};
 /// What a child's task needs to restart its worker by itself.
 pub(crate) struct Lane {
     pub(crate) restart: Restart,
-    /// The window of the scope whose budget the restarts count against.
+    /// The window and budget of the scope the restarts count against.
     pub(crate) window: Arc<SharedWindow>,
-    pub(crate) max_restarts: u32,
-    pub(crate) within: Duration,
     pub(crate) tree: Arc<Tree>,
 }
 
@@ -46,7 +45,8 @@ impl Lane {
         if cell.is_cancelled() || !decide::should_restart(self.restart, reason) {
             return false;
         }
-        if !self.window.lock().try_record(Instant::now(), self.max_restarts, self.within) {
+        let (max_restarts, within) = (self.window.max_restarts, self.window.within);
+        if !self.window.lock().try_record(Instant::now(), max_restarts, within) {
             return false;
         }
         let path = &cell.path;
@@ -67,34 +67,53 @@ impl Lane {
 }
 
 /// A child's task that restarts its worker by itself while its lane allows.
-pub(crate) async fn run_in_lane<W: Worker>(worker: W, ctx: Context, lane: Lane) -> RunOutput {
-    loop {
-        let reason = run_once(worker.clone(), ctx.clone()).await;
-        if !lane.restart_here(&ctx.inner, &reason) {
-            return match reason {
-                ExitReason::Normal => Ok(()),
-                other => Err(other),
-            };
+///
+/// Written as one `async` block rather than `async fn`s: the block keeps its
+/// captures once, where an `async fn` keeps a copy of its arguments too,
+/// and every byte here is in every child's task.
+pub(crate) fn run_in_lane<W: Worker>(
+    worker: W,
+    ctx: Context,
+    lane: Lane,
+) -> impl Future<Output = RunOutput> + Send + 'static {
+    async move {
+        loop {
+            let span = run_span(&ctx);
+            let mut run = std::pin::pin!(worker.clone().run(ctx.clone()));
+            let end = std::future::poll_fn(|cx| {
+                let _entered = span.as_ref().map(|s| s.enter());
+                // The run is dropped, never polled again, once it has panicked.
+                match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+                    Err(payload) => Poll::Ready(Err(payload)),
+                }
+            })
+            .await;
+            let reason = exit_reason(end);
+            if !lane.restart_here(&ctx.inner, &reason) {
+                return match reason {
+                    ExitReason::Normal => Ok(()),
+                    other => Err(other),
+                };
+            }
+            // A worker that fails at once would keep this task, and its
+            // thread, busy: give way once tokio's budget for it is spent.
+            tokio::task::consume_budget().await;
         }
-        // A worker that fails at once would keep this task, and its thread,
-        // busy: give way once tokio's budget for this task is spent.
-        tokio::task::consume_budget().await;
     }
 }
 
-/// One run of a worker, in its own span, with a panic caught as its exit.
-async fn run_once<W: Worker>(worker: W, ctx: Context) -> ExitReason {
+/// The span of one run, boxed: it sits in the task only when a subscriber
+/// wants it. (A function of its own, so that the unboxed span is not kept
+/// in the task's state.)
+fn run_span(ctx: &Context) -> Option<Box<tracing::Span>> {
     let span = tracing::info_span!("child", path = %ctx.path(), attempt = ctx.attempt());
-    let mut run = std::pin::pin!(worker.run(ctx));
-    let end = std::future::poll_fn(|cx| {
-        // The run is dropped, never polled again, once it has panicked.
-        match span.in_scope(|| std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx)))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
-            Err(payload) => Poll::Ready(Err(payload)),
-        }
-    })
-    .await;
+    (!span.is_disabled()).then(|| Box::new(span))
+}
+
+/// Why a run ended, from what it returned or the panic it raised.
+fn exit_reason<R: WorkerResult>(end: Result<R, Box<dyn Any + Send>>) -> ExitReason {
     match end {
         Ok(out) => match out.into_result() {
             Ok(()) => ExitReason::Normal,

@@ -250,15 +250,18 @@ impl Supervisor {
         let path: Arc<str> = Arc::from(join_path(parent, &spec.id));
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
         let (exit_tx, exit_rx) = watch::channel(None);
-        let groups: Vec<Group> =
-            spec.groups.iter().map(|g| Group { id: g.id.clone(), policy: g.policy, window: Arc::default() }).collect();
+        let groups: Vec<Group> = spec
+            .groups
+            .iter()
+            .map(|g| Group { id: g.id.clone(), policy: g.policy, window: SharedWindow::new(g.policy.or(spec.policy)) })
+            .collect();
         let mut sup = Supervisor {
             path: path.clone(),
             policy: spec.policy,
             auto_shutdown: spec.auto_shutdown,
             max_children: spec.max_children,
             groups,
-            window: Arc::default(),
+            window: SharedWindow::new(spec.policy),
             slots: Vec::with_capacity(spec.children.len()),
             next_key: 0,
             tasks: JoinSet::new(),
@@ -303,7 +306,10 @@ impl Supervisor {
             opts,
             dynamic,
             group,
-            overriding: overriding.map(|policy| Box::new(Override { policy, window: Arc::default() })),
+            overriding: overriding.map(|policy| {
+                let below = group.and_then(|g| self.groups.get(g as usize)).map(|g| g.policy).unwrap_or_default();
+                Box::new(Override { policy, window: SharedWindow::new(policy.or(below).or(self.policy)) })
+            }),
             state: ChildState::Stopped,
             run: None,
             restarts: 0,
@@ -733,13 +739,9 @@ impl Supervisor {
         if scope.strategy != Strategy::OneForOne {
             return None;
         }
-        Some(super::Lane {
-            restart: slot.opts.restart,
-            window: self.window(scope.budget)?.clone(),
-            max_restarts: scope.max_restarts,
-            within: scope.within,
-            tree: self.tree.clone(),
-        })
+        let window = self.window(scope.budget)?;
+        debug_assert_eq!((window.max_restarts, window.within), (scope.max_restarts, scope.within));
+        Some(super::Lane { restart: slot.opts.restart, window: window.clone(), tree: self.tree.clone() })
     }
 
     async fn restart_for(&mut self, key: u64, reason: ExitReason) -> Option<Exit> {
