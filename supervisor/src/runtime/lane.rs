@@ -71,6 +71,7 @@ impl Lane {
 /// Written as one `async` block rather than `async fn`s: the block keeps its
 /// captures once, where an `async fn` keeps a copy of its arguments too,
 /// and every byte here is in every child's task.
+#[allow(clippy::manual_async_fn)]
 pub(crate) fn run_in_lane<W: Worker>(
     worker: W,
     ctx: Context,
