@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -580,7 +581,8 @@ impl SupervisorSpec {
         }
         // Sets keep the checks linear: trees with thousands of children are
         // validated at every start.
-        let mut ids: HashSet<&str> = HashSet::with_capacity(self.children.len());
+        let mut ids: HashSet<&str, BuildHasherDefault<IdHasher>> =
+            HashSet::with_capacity_and_hasher(self.children.len(), BuildHasherDefault::default());
         let mut used_groups: HashSet<&str> = HashSet::new();
         for child in &self.children {
             if let Some(g) = &child.group {
@@ -651,6 +653,26 @@ impl fmt::Debug for SupervisorSpec {
     }
 }
 
+/// A child's path as the runtime keeps it: built on the stack and copied
+/// once into its `Arc`, without a `String` in between.
+pub(crate) fn join_path_arc(parent: &str, id: &str) -> Arc<str> {
+    let mut buf = [0u8; 192];
+    let sep = usize::from(!parent.is_empty());
+    let len = parent.len() + sep + id.len();
+    if let Some(out) = buf.get_mut(..len) {
+        let (head, tail) = out.split_at_mut(parent.len());
+        head.copy_from_slice(parent.as_bytes());
+        let (slash, rest) = tail.split_at_mut(sep);
+        slash.fill(b'/');
+        rest.copy_from_slice(id.as_bytes());
+        // Joined from two `str`s and an ASCII slash: always UTF-8.
+        if let Ok(path) = std::str::from_utf8(out) {
+            return Arc::from(path);
+        }
+    }
+    Arc::from(join_path(parent, id))
+}
+
 pub(crate) fn join_path(parent: &str, id: &str) -> String {
     // Built by hand: `format!` costs more than the rest of a child's start.
     let mut path = String::with_capacity(parent.len() + 1 + id.len());
@@ -660,4 +682,60 @@ pub(crate) fn join_path(parent: &str, id: &str) -> String {
     }
     path.push_str(id);
     path
+}
+
+/// Hashes child ids for the duplicate check. The ids come from the program,
+/// not from an adversary, so a fast multiply-rotate hash (in the manner of
+/// rustc's FxHash) does instead of SipHash.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(26) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        }
+        let mut word = [0u8; 8];
+        let rest = chunks.remainder();
+        word[..rest.len()].copy_from_slice(rest);
+        self.0 = (self.0.rotate_left(26) ^ u64::from_le_bytes(word) ^ rest.len() as u64).wrapping_mul(K);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.0 = (self.0.rotate_left(26) ^ u64::from(n)).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_join_on_the_stack_and_off_it() {
+        assert_eq!(&*join_path_arc("", "app"), "app");
+        assert_eq!(&*join_path_arc("app/db", "pool"), "app/db/pool");
+        assert_eq!(&*join_path_arc("app", "größe"), "app/größe");
+        let long = "x".repeat(300);
+        assert_eq!(*join_path_arc("app", &long), *format!("app/{long}"));
+    }
+
+    #[test]
+    fn the_id_set_finds_duplicates_among_many() {
+        let mut spec = SupervisorSpec::new("app");
+        for i in 0..2000 {
+            spec = spec.child(ChildSpec::from_fn(format!("w{i}"), |_ctx: Context| async {}));
+        }
+        assert!(spec.validate().is_ok());
+        let spec = spec.child(ChildSpec::from_fn("w1999", |_ctx: Context| async {}));
+        let errors = spec.validate().unwrap_err().to_string();
+        assert!(errors.contains("w1999"), "{errors}");
+    }
 }

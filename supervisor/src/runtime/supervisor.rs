@@ -18,7 +18,7 @@ use super::handle::{ChildInfo, ChildKindName, ChildState, Command, Exit, Shared,
 use super::{RunOutput, Tree};
 use crate::error::{CommandError, ExitReason, StartError, SupervisorError};
 use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
-use crate::spec::{ChildKind, ChildSpec, SupervisorSpec, join_path};
+use crate::spec::{ChildKind, ChildSpec, SupervisorSpec, join_path_arc};
 use crate::worker::{Context, RunCell};
 
 /// Commands waiting per supervisor; senders wait (never drop) past this.
@@ -247,7 +247,7 @@ impl Supervisor {
         stop: CancellationToken,
         kill: CancellationToken,
     ) -> (Supervisor, SupervisorHandle) {
-        let path: Arc<str> = Arc::from(join_path(parent, &spec.id));
+        let path = join_path_arc(parent, &spec.id);
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
         let (exit_tx, exit_rx) = watch::channel(None);
         let groups: Vec<Group> = spec
@@ -296,7 +296,7 @@ impl Supervisor {
             .as_ref()
             .and_then(|g| self.groups.iter().position(|gs| gs.id == *g))
             .and_then(|g| u32::try_from(g).ok());
-        let path: Arc<str> = Arc::from(join_path(&self.path, &spec.id));
+        let path = join_path_arc(&self.path, &spec.id);
         let opts = ChildOpts::resolve(&spec);
         self.slots.push(Slot {
             key,
@@ -323,6 +323,12 @@ impl Supervisor {
     }
 
     fn index(&self, key: u64) -> Option<usize> {
+        // Until a child is removed, a key is its position.
+        if let Ok(i) = usize::try_from(key)
+            && self.slots.get(i).is_some_and(|s| s.key == key)
+        {
+            return Some(i);
+        }
         // Keys grow in declaration order and slots keep that order.
         self.slots.binary_search_by_key(&key, |s| s.key).ok()
     }
