@@ -63,6 +63,9 @@ fn main() {
         for scenario in &scenarios {
             for k in 0..LIBS.len() {
                 let lib = LIBS[(k + rep) % LIBS.len()];
+                if !lib.runs(scenario) {
+                    continue;
+                }
                 eprint!("\rrep {}/{reps} {scenario:<16} {:<22}", rep + 1, lib.key());
                 let out = run_child(&exe, scenario, lib);
                 results.add(scenario, lib, out);

@@ -34,6 +34,11 @@ pub(crate) enum Lib {
     /// Bare tokio with one `CancellationToken` per task: the floor for
     /// cooperative cancellation.
     TokioToken,
+    /// Bare tokio with tokens, stopped one by one in reverse order, each
+    /// awaited before the next is cancelled: the floor for the ordered stop
+    /// that OTP (and this supervisor) promise. Runs only the scenarios that
+    /// stop children.
+    TokioOrdered,
     /// This workspace's `supervisor`.
     Supervisor,
     /// ash-flare 2.3.2.
@@ -42,13 +47,15 @@ pub(crate) enum Lib {
     Rts,
 }
 
-pub(crate) const LIBS: [Lib; 5] = [Lib::Tokio, Lib::TokioToken, Lib::Supervisor, Lib::AshFlare, Lib::Rts];
+pub(crate) const LIBS: [Lib; 6] =
+    [Lib::Tokio, Lib::TokioToken, Lib::TokioOrdered, Lib::Supervisor, Lib::AshFlare, Lib::Rts];
 
 impl Lib {
     pub(crate) fn key(self) -> &'static str {
         match self {
             Lib::Tokio => "tokio",
             Lib::TokioToken => "tokio-token",
+            Lib::TokioOrdered => "tokio-ordered",
             Lib::Supervisor => "supervisor",
             Lib::AshFlare => "ash-flare",
             Lib::Rts => "rust-tokio-supervisor",
@@ -59,10 +66,16 @@ impl Lib {
         match self {
             Lib::Tokio => "tokio JoinSet",
             Lib::TokioToken => "tokio + CancellationToken (floor)",
+            Lib::TokioOrdered => "tokio + token, stopped in order (ordered floor)",
             Lib::Supervisor => "**supervisor**",
             Lib::AshFlare => "ash-flare 2.3.2",
             Lib::Rts => "rust-tokio-supervisor 0.1.2",
         }
+    }
+
+    /// Whether this library takes part in `scenario`.
+    pub(crate) fn runs(self, scenario: &str) -> bool {
+        self != Lib::TokioOrdered || scenario.starts_with("shutdown") || scenario.starts_with("one_for_all")
     }
 
     pub(crate) fn from_key(key: &str) -> Option<Lib> {
@@ -84,10 +97,13 @@ pub(crate) async fn run(scenario: &str, lib: Lib) -> Result<Figures, String> {
 // ---------------------------------------------------------------- start
 
 async fn start(lib: Lib, n: usize) -> Result<Figures, String> {
+    if !lib.runs("start") {
+        return Err(format!("{} does not run this scenario", lib.key()));
+    }
     let probe = Probe::new(0);
     let rss0 = rss_bytes();
     let (elapsed, keep) = match lib {
-        Lib::Tokio | Lib::TokioToken => {
+        Lib::Tokio | Lib::TokioToken | Lib::TokioOrdered => {
             let token = CancellationToken::new();
             let t0 = Instant::now();
             let mut set = JoinSet::new();
@@ -147,10 +163,13 @@ async fn start(lib: Lib, n: usize) -> Result<Figures, String> {
 // -------------------------------------------------------------- restart
 
 async fn restart(lib: Lib) -> Result<Figures, String> {
+    if !lib.runs("restart") {
+        return Err(format!("{} does not run this scenario", lib.key()));
+    }
     let probe = Probe::new(RESTARTS);
     let limit = Duration::from_secs(20);
     let finished = match lib {
-        Lib::Tokio | Lib::TokioToken => {
+        Lib::Tokio | Lib::TokioToken | Lib::TokioOrdered => {
             let p = probe.clone();
             let with_token = lib == Lib::TokioToken;
             let stop = CancellationToken::new();
@@ -259,6 +278,24 @@ async fn shutdown(lib: Lib, n: usize) -> Result<Figures, String> {
             while set.join_next().await.is_some() {}
             elapsed = t0.elapsed();
         }
+        Lib::TokioOrdered => {
+            let mut children = Vec::with_capacity(n);
+            for _ in 0..n {
+                let p = probe.clone();
+                let t = CancellationToken::new();
+                let stop = t.clone();
+                let handle = tokio::spawn(async move {
+                    let _alive = p.enter();
+                    stop.cancelled().await;
+                });
+                children.push((t, handle));
+            }
+            probe.wait_started(n).await;
+            let t0 = Instant::now();
+            // On a worker thread, as a supervisor's task runs.
+            let _ = tokio::spawn(base::stop_in_reverse(children)).await;
+            elapsed = t0.elapsed();
+        }
         Lib::Supervisor => {
             let tree = sup::idle_tree(&probe, n).start().await.map_err(|e| e.to_string())?;
             probe.wait_started(n).await;
@@ -319,6 +356,10 @@ async fn one_for_all(lib: Lib) -> Result<Figures, String> {
             let s = stop.clone();
             let with_token = lib == Lib::TokioToken;
             let sup = tokio::spawn(base::one_for_all(p, s, n, with_token));
+            keep.push(Box::new(sup));
+        }
+        Lib::TokioOrdered => {
+            let sup = tokio::spawn(base::one_for_all_ordered(probe.clone(), stop.clone(), n));
             keep.push(Box::new(sup));
         }
         Lib::Supervisor => {
@@ -397,6 +438,59 @@ mod base {
         group.cancel();
         set.abort_all();
         while set.join_next().await.is_some() {}
+    }
+
+    /// Stops children one by one, last first: cancel, then await its end
+    /// before the next is cancelled. The yield lets the woken child run on
+    /// this thread before its handle is awaited (without it, each await
+    /// parks this task and wakes another thread: ten times slower).
+    pub(super) async fn stop_in_reverse(children: Vec<(CancellationToken, tokio::task::JoinHandle<()>)>) {
+        for (token, handle) in children.into_iter().rev() {
+            token.cancel();
+            tokio::task::yield_now().await;
+            let _ = handle.await;
+        }
+    }
+
+    /// A one_for_all loop with the ordered stop: on a failure, the others
+    /// are stopped last first, each awaited, then all start again in order.
+    pub(super) async fn one_for_all_ordered(p: Arc<Probe>, stop: CancellationToken, n: usize) {
+        let (failed_tx, mut failed) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let spawn_all = |p: &Arc<Probe>| {
+            (0..n)
+                .map(|i| {
+                    let p = p.clone();
+                    let t = CancellationToken::new();
+                    let own = t.clone();
+                    let failed_tx = failed_tx.clone();
+                    let handle = tokio::spawn(async move {
+                        let _alive: Alive = p.enter();
+                        if i == 0 {
+                            tokio::select! {
+                                _ = own.cancelled() => {}
+                                _ = p.trigger.notified() => {
+                                    let _ = failed_tx.send(());
+                                }
+                            }
+                        } else {
+                            own.cancelled().await;
+                        }
+                    });
+                    (t, handle)
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut children = spawn_all(&p);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                Some(()) = failed.recv() => {
+                    stop_in_reverse(std::mem::take(&mut children)).await;
+                    children = spawn_all(&p);
+                }
+            }
+        }
+        stop_in_reverse(children).await;
     }
 
     fn spawn_all(
