@@ -5,7 +5,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
 use tokio::sync::Notify;
+use tokio::sync::futures::Notified;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -157,17 +161,56 @@ pub(crate) struct RunCell {
     /// Where the child's id starts in `path`.
     id_start: u32,
     attempt: AtomicU32,
-    /// Made on the first restart inside the task.
-    in_task: OnceLock<Box<InTaskRuns>>,
+    /// The child's restart policy, for restarts made inside the task.
+    pub(crate) restart: Restart,
+    /// What few runs need, made on first use: a token, a record of
+    /// restarts made inside the task.
+    extras: OnceLock<Box<Extras>>,
     stop: AtomicBool,
     ready: AtomicBool,
     /// Wakes the run on `stop` and the supervisor on `ready`; each waiter
     /// checks its own flag.
     notify: Notify,
-    token: OnceLock<CancellationToken>,
     /// Nanoseconds since `epoch` of the last heartbeat (0: none yet).
     last_beat: AtomicU64,
     epoch: Instant,
+}
+
+pin_project_lite::pin_project! {
+    /// Waits for one of a [`RunCell`]'s flags. A hand-written future, as
+    /// tokio's `WaitForCancellationFuture` is: it sits in every worker that
+    /// awaits `ctx.cancelled()`, and an `async` block would be bigger.
+    pub(crate) struct WaitFor<'a> {
+        cell: &'a RunCell,
+        ready: bool,
+        #[pin]
+        notified: Notified<'a>,
+    }
+}
+
+impl Future for WaitFor<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let mut this = self.project();
+        loop {
+            let flag = if *this.ready { &this.cell.ready } else { &this.cell.stop };
+            if flag.load(Ordering::SeqCst) {
+                return Poll::Ready(());
+            }
+            if this.notified.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // Woken for the other flag: wait again.
+            this.notified.set(this.cell.notify.notified());
+        }
+    }
+}
+
+/// The parts of a [`RunCell`] that few runs need.
+struct Extras {
+    token: OnceLock<CancellationToken>,
+    in_task: OnceLock<InTaskRuns>,
 }
 
 /// The record of the restarts a task made by itself.
@@ -179,17 +222,17 @@ struct InTaskRuns {
 }
 
 impl RunCell {
-    pub(crate) fn new(path: Arc<str>, id_len: usize, attempt: u32, epoch: Instant) -> Arc<Self> {
+    pub(crate) fn new(path: Arc<str>, id_len: usize, attempt: u32, restart: Restart, epoch: Instant) -> Arc<Self> {
         let id_start = u32::try_from(path.len().saturating_sub(id_len)).unwrap_or(0);
         Arc::new(RunCell {
             path,
             id_start,
             attempt: AtomicU32::new(attempt),
-            in_task: OnceLock::new(),
+            restart,
+            extras: OnceLock::new(),
             stop: AtomicBool::new(false),
             ready: AtomicBool::new(false),
             notify: Notify::new(),
-            token: OnceLock::new(),
             last_beat: AtomicU64::new(0),
             epoch,
         })
@@ -207,12 +250,10 @@ impl RunCell {
     /// Records a restart made inside the task after a run ended with
     /// `reason`; returns the new attempt.
     pub(crate) fn restart_in_task(&self, reason: ExitReason) -> u32 {
-        let runs = self.in_task.get_or_init(|| {
-            Box::new(InTaskRuns {
-                restarts: AtomicU32::new(0),
-                started: AtomicU64::new(0),
-                last_exit: Mutex::new(None),
-            })
+        let runs = self.extras().in_task.get_or_init(|| InTaskRuns {
+            restarts: AtomicU32::new(0),
+            started: AtomicU64::new(0),
+            last_exit: Mutex::new(None),
         });
         *runs.last_exit.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason);
         runs.restarts.fetch_add(1, Ordering::Relaxed);
@@ -224,10 +265,14 @@ impl RunCell {
     /// record: their count, the last run's exit, and when the current run
     /// started.
     pub(crate) fn in_task(&self) -> Option<(u32, Option<ExitReason>, Instant)> {
-        let runs = self.in_task.get()?;
+        let runs = self.extras.get()?.in_task.get()?;
         let last = runs.last_exit.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let started = self.epoch + Duration::from_nanos(runs.started.load(Ordering::Relaxed));
         Some((runs.restarts.load(Ordering::Relaxed), last, started))
+    }
+
+    fn extras(&self) -> &Extras {
+        self.extras.get_or_init(|| Box::new(Extras { token: OnceLock::new(), in_task: OnceLock::new() }))
     }
 
     fn nanos_since_epoch(&self) -> u64 {
@@ -238,7 +283,7 @@ impl RunCell {
     pub(crate) fn cancel(&self) {
         self.stop.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
-        if let Some(token) = self.token.get() {
+        if let Some(token) = self.extras.get().and_then(|x| x.token.get()) {
             token.cancel();
         }
     }
@@ -247,13 +292,13 @@ impl RunCell {
         self.stop.load(Ordering::SeqCst)
     }
 
-    pub(crate) async fn cancelled(&self) {
-        self.wait_for(&self.stop).await
+    pub(crate) fn cancelled(&self) -> WaitFor<'_> {
+        self.wait_for(false)
     }
 
     /// The run's token, made on first use; cancelled with the run.
     pub(crate) fn token(&self) -> &CancellationToken {
-        let token = self.token.get_or_init(CancellationToken::new);
+        let token = self.extras().token.get_or_init(CancellationToken::new);
         // `cancel` may have looked for the token before it existed.
         if self.is_cancelled() {
             token.cancel();
@@ -272,20 +317,14 @@ impl RunCell {
     }
 
     pub(crate) async fn ready(&self) {
-        self.wait_for(&self.ready).await
+        self.wait_for(true).await
     }
 
-    async fn wait_for(&self, flag: &AtomicBool) {
-        loop {
-            let notified = self.notify.notified();
-            tokio::pin!(notified);
-            // Registered before the flag is read, so no wake-up is lost.
-            notified.as_mut().enable();
-            if flag.load(Ordering::SeqCst) {
-                return;
-            }
-            notified.await;
-        }
+    /// Waits until the `ready` flag (or else the stop flag) is set.
+    fn wait_for(&self, ready: bool) -> WaitFor<'_> {
+        // Made before the flag is first read: a wake-up sent in between is
+        // not lost.
+        WaitFor { cell: self, ready, notified: self.notify.notified() }
     }
 
     /// When the child last showed it was alive, if it ever did.
@@ -316,8 +355,8 @@ impl Context {
 
     /// Resolves when the supervisor asks this run to stop. Return soon after:
     /// past the child's shutdown time the task is aborted.
-    pub async fn cancelled(&self) {
-        self.inner.cancelled().await
+    pub fn cancelled(&self) -> impl Future<Output = ()> + Send + '_ {
+        self.inner.cancelled()
     }
 
     /// Whether the supervisor has asked this run to stop.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::Tree;
 use crate::error::ExitReason;
 use crate::policy::{AutoShutdown, Policy, Restart, Strategy};
 
@@ -62,21 +63,23 @@ impl Window {
 }
 
 /// A scope's window and budget, shared by its supervisor and the child
-/// tasks that restart themselves (see `runtime::lane`).
-#[derive(Debug)]
+/// tasks that restart themselves (see `runtime::lane`), with the tree those
+/// tasks report their restarts to.
 pub(crate) struct SharedWindow {
     window: Mutex<Window>,
     pub(crate) max_restarts: u32,
     pub(crate) within: Duration,
+    pub(crate) tree: Arc<Tree>,
 }
 
 impl SharedWindow {
     /// An empty window for the budget of `policy` (its layers resolved).
-    pub(crate) fn new(policy: Policy) -> Arc<SharedWindow> {
+    pub(crate) fn new(policy: Policy, tree: Arc<Tree>) -> Arc<SharedWindow> {
         Arc::new(SharedWindow {
             window: Mutex::default(),
             max_restarts: policy.max_restarts.unwrap_or(Policy::DEFAULT_MAX_RESTARTS),
             within: policy.within.unwrap_or(Policy::DEFAULT_WITHIN),
+            tree,
         })
     }
 

@@ -17,32 +17,31 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::RunOutput;
 use super::decide::{self, SharedWindow};
 use super::event::EventKind;
-use super::{RunOutput, Tree};
 use crate::error::ExitReason;
-use crate::policy::Restart;
 use crate::worker::{Context, RunCell, Worker, WorkerResult};
 
 /// What a child's task needs to restart its worker by itself.
 pub(crate) struct Lane {
-    pub(crate) restart: Restart,
-    /// The window and budget of the scope the restarts count against.
+    /// The window and budget of the scope the restarts count against, and
+    /// the tree to report them to.
     pub(crate) window: Arc<SharedWindow>,
-    pub(crate) tree: Arc<Tree>,
 }
 
 impl Lane {
     /// Whether the run that ended with `reason` is restarted here; if so,
     /// records the restart as the supervisor would.
     fn restart_here(&self, cell: &RunCell, reason: &ExitReason) -> bool {
-        if cell.is_cancelled() || !decide::should_restart(self.restart, reason) {
+        if cell.is_cancelled() || !decide::should_restart(cell.restart, reason) {
             return false;
         }
         let (max_restarts, within) = (self.window.max_restarts, self.window.within);
@@ -56,12 +55,12 @@ impl Lane {
         } else {
             tracing::debug!(child = %path, attempt, %reason, "child exited");
         }
-        self.tree.emit(path, attempt, EventKind::Exited { reason: reason.clone() });
+        self.window.tree.emit(path, attempt, EventKind::Exited { reason: reason.clone() });
         tracing::info!(child = %path, %reason, delay = ?Duration::ZERO, "restarting");
-        self.tree.emit(path, attempt, EventKind::RestartScheduled { delay: Duration::ZERO });
+        self.window.tree.emit(path, attempt, EventKind::RestartScheduled { delay: Duration::ZERO });
         let attempt = cell.restart_in_task(reason.clone());
         tracing::debug!(child = %path, attempt, "child started");
-        self.tree.emit(path, attempt, EventKind::Started);
+        self.window.tree.emit(path, attempt, EventKind::Started);
         true
     }
 }
@@ -79,19 +78,8 @@ pub(crate) fn run_in_lane<W: Worker>(
 ) -> impl Future<Output = RunOutput> + Send + 'static {
     async move {
         loop {
-            let span = run_span(&ctx);
-            let mut run = std::pin::pin!(worker.clone().run(ctx.clone()));
-            let end = std::future::poll_fn(|cx| {
-                let _entered = span.as_ref().map(|s| s.enter());
-                // The run is dropped, never polled again, once it has panicked.
-                match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
-                    Ok(Poll::Pending) => Poll::Pending,
-                    Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
-                    Err(payload) => Poll::Ready(Err(payload)),
-                }
-            })
-            .await;
-            let reason = exit_reason(end);
+            let run = OneRun { run: worker.clone().run(ctx.clone()), span: run_span(&ctx) };
+            let reason = exit_reason(run.await);
             if !lane.restart_here(&ctx.inner, &reason) {
                 return match reason {
                     ExitReason::Normal => Ok(()),
@@ -101,6 +89,32 @@ pub(crate) fn run_in_lane<W: Worker>(
             // A worker that fails at once would keep this task, and its
             // thread, busy: give way once tokio's budget for it is spent.
             tokio::task::consume_budget().await;
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// One run of a worker, in its span when it has one, with a panic
+    /// caught as its end. A hand-written future rather than a closure over
+    /// a pinned `async` block: nothing but the run and the span is kept.
+    struct OneRun<F> {
+        #[pin]
+        run: F,
+        span: Option<Box<tracing::Span>>,
+    }
+}
+
+impl<F: Future> Future for OneRun<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.as_ref().map(|s| s.enter());
+        // The run is dropped, never polled again, once it has panicked.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| this.run.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+            Err(payload) => Poll::Ready(Err(payload)),
         }
     }
 }

@@ -34,19 +34,24 @@ struct Run {
     abort: AbortHandle,
     cell: Arc<RunCell>,
     started: Instant,
-    /// The handle of a nested supervisor.
-    handle: Option<SupervisorHandle>,
+    /// A nested supervisor's handle and kill signal (boxed: most children
+    /// are workers).
+    nested: Option<Box<Nested>>,
+}
+
+struct Nested {
+    handle: SupervisorHandle,
     /// A nested supervisor's kill signal: where a worker's task is aborted,
     /// a supervisor aborts its own subtree and awaits it, so that no task
     /// below it outlives it.
-    kill: Option<CancellationToken>,
+    kill: CancellationToken,
 }
 
 impl Run {
     /// Ends the run without waiting for it to stop by itself.
     fn kill(&self) {
-        match &self.kill {
-            Some(kill) => kill.cancel(),
+        match &self.nested {
+            Some(nested) => nested.kill.cancel(),
             None => self.abort.abort(),
         }
     }
@@ -253,7 +258,11 @@ impl Supervisor {
         let groups: Vec<Group> = spec
             .groups
             .iter()
-            .map(|g| Group { id: g.id.clone(), policy: g.policy, window: SharedWindow::new(g.policy.or(spec.policy)) })
+            .map(|g| Group {
+                id: g.id.clone(),
+                policy: g.policy,
+                window: SharedWindow::new(g.policy.or(spec.policy), tree.clone()),
+            })
             .collect();
         let mut sup = Supervisor {
             path: path.clone(),
@@ -261,7 +270,7 @@ impl Supervisor {
             auto_shutdown: spec.auto_shutdown,
             max_children: spec.max_children,
             groups,
-            window: SharedWindow::new(spec.policy),
+            window: SharedWindow::new(spec.policy, tree.clone()),
             slots: Vec::with_capacity(spec.children.len()),
             next_key: 0,
             tasks: JoinSet::new(),
@@ -308,7 +317,10 @@ impl Supervisor {
             group,
             overriding: overriding.map(|policy| {
                 let below = group.and_then(|g| self.groups.get(g as usize)).map(|g| g.policy).unwrap_or_default();
-                Box::new(Override { policy, window: SharedWindow::new(policy.or(below).or(self.policy)) })
+                Box::new(Override {
+                    policy,
+                    window: SharedWindow::new(policy.or(below).or(self.policy), self.tree.clone()),
+                })
             }),
             state: ChildState::Stopped,
             run: None,
@@ -454,7 +466,8 @@ impl Supervisor {
         self.forget_failed_start(key);
         let lane = self.lane_for(i);
         let slot = &mut self.slots[i];
-        let cell = RunCell::new(slot.path.clone(), slot.id_len as usize, slot.attempt, self.tree.epoch);
+        let cell =
+            RunCell::new(slot.path.clone(), slot.id_len as usize, slot.attempt, slot.opts.restart, self.tree.epoch);
         let ctx = Context { inner: cell.clone() };
         let (abort, handle) = match &slot.kind {
             ChildKind::Worker(w) => (w.spawn(&mut self.tasks, ctx, lane), None),
@@ -472,15 +485,14 @@ impl Supervisor {
                 let abort = super::spawn_run(&mut self.tasks, ctx, async move {
                     run.await.map_err(|e| ExitReason::Supervisor(Arc::new(e)))
                 });
-                (abort, Some((handle, kill)))
+                (abort, Some(Box::new(Nested { handle, kill })))
             }
         };
         let task = abort.id();
         self.by_task.insert(task, key);
         let timeout = slot.opts.start_timeout();
         let needs_ready = timeout.is_some() || handle.is_some();
-        let (handle, kill) = handle.unzip();
-        slot.run = Some(Run { task, abort, cell: cell.clone(), started: now, handle, kill });
+        slot.run = Some(Run { task, abort, cell: cell.clone(), started: now, nested: handle });
         slot.state = ChildState::Running;
         if needs_ready {
             let deadline = timeout.map(|t| now + t);
@@ -747,7 +759,7 @@ impl Supervisor {
         }
         let window = self.window(scope.budget)?;
         debug_assert_eq!((window.max_restarts, window.within), (scope.max_restarts, scope.within));
-        Some(super::Lane { restart: slot.opts.restart, window: window.clone(), tree: self.tree.clone() })
+        Some(super::Lane { window: window.clone() })
     }
 
     async fn restart_for(&mut self, key: u64, reason: ExitReason) -> Option<Exit> {
@@ -1001,7 +1013,7 @@ impl Supervisor {
                         (ChildKind::Worker(_), _) => {
                             Err(CommandError::NotASupervisor { child: self.slots[i].path.to_string() })
                         }
-                        (_, Some(Run { handle: Some(h), .. })) => Ok(h.clone()),
+                        (_, Some(Run { nested: Some(nested), .. })) => Ok(nested.handle.clone()),
                         _ => Err(CommandError::NotRunning { supervisor: self.slots[i].path.to_string() }),
                     },
                 };
