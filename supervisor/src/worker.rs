@@ -129,7 +129,12 @@ where
 /// What a running child sees of its supervisor: who it is, whether it should
 /// stop, and the means to say it is ready and alive.
 ///
-/// Cheap to clone; every clone speaks for the same run.
+/// Cheap to clone; every clone speaks for the same run. A clone kept past
+/// the end of its run (in a task the worker spawned, say) may follow the
+/// child's next runs: a worker restarted inside its own task keeps one
+/// context state across those runs, so such a clone sees their attempt and
+/// is cancelled when they are stopped. A worker that spawns tasks should
+/// end them before it returns (a `JoinSet` it owns aborts them on drop).
 ///
 /// ```
 /// use supervisor::Context;
