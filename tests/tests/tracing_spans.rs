@@ -21,15 +21,20 @@ struct Capture {
     inner: Arc<Inner>,
 }
 
+/// Field name to value, as `Debug` prints it.
+type FieldMap = HashMap<String, String>;
+
 #[derive(Default)]
 struct Inner {
     next: AtomicU64,
-    spans: Mutex<HashMap<u64, (&'static str, HashMap<String, String>)>>,
+    /// Span id to its name and fields.
+    spans: Mutex<HashMap<u64, (&'static str, FieldMap)>>,
     stack: Mutex<Vec<u64>>,
-    lines: Mutex<Vec<(String, Option<HashMap<String, String>>)>>,
+    /// Each event's message and the fields of its `child` span.
+    lines: Mutex<Vec<(String, Option<FieldMap>)>>,
 }
 
-struct Fields<'a>(&'a mut HashMap<String, String>);
+struct Fields<'a>(&'a mut FieldMap);
 
 impl Visit for Fields<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
