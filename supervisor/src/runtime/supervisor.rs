@@ -30,7 +30,7 @@ const WAITING_FOR_FAILED_START: u64 = 0;
 
 /// One run of a child.
 struct Run {
-    task: Id,
+    /// The run's task (its id is the task's id).
     abort: AbortHandle,
     cell: Arc<RunCell>,
     started: Instant,
@@ -73,6 +73,14 @@ struct Slot {
     run: Option<Run>,
     restarts: u32,
     attempt: u32,
+    /// Made when the child first ends or waits.
+    cold: Option<Box<Cold>>,
+}
+
+/// What a slot holds only once its child has ended: boxed, so that a child
+/// that runs on costs a pointer for it.
+#[derive(Default)]
+struct Cold {
     /// Consecutive failures, for backoff.
     failures: u32,
     last_exit: Option<ExitReason>,
@@ -92,6 +100,44 @@ impl Slot {
         matches!(self.kind, ChildKind::Supervisor(_))
     }
 
+    fn cold_mut(&mut self) -> &mut Cold {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
+    fn failures(&self) -> u32 {
+        self.cold.as_ref().map_or(0, |c| c.failures)
+    }
+
+    fn last_exit(&self) -> Option<&ExitReason> {
+        self.cold.as_ref().and_then(|c| c.last_exit.as_ref())
+    }
+
+    fn set_last_exit(&mut self, reason: Option<ExitReason>) {
+        if reason.is_some() || self.cold.is_some() {
+            self.cold_mut().last_exit = reason;
+        }
+    }
+
+    fn pending(&self) -> Option<u64> {
+        self.cold.as_ref().and_then(|c| c.pending)
+    }
+
+    fn set_pending(&mut self, pending: Option<u64>) {
+        if pending.is_some() || self.cold.is_some() {
+            self.cold_mut().pending = pending;
+        }
+    }
+
+    fn quarantine(&self) -> Option<ScopeKey> {
+        self.cold.as_ref().and_then(|c| c.quarantine)
+    }
+
+    fn set_quarantine(&mut self, scope: Option<ScopeKey>) {
+        if scope.is_some() || self.cold.is_some() {
+            self.cold_mut().quarantine = scope;
+        }
+    }
+
     /// Takes the slot's run, folding in the restarts its task made by
     /// itself: their count, the attempt reached and the last exit before
     /// the current run.
@@ -100,7 +146,7 @@ impl Slot {
         if let Some((restarts, last_exit, _)) = run.cell.in_task() {
             self.restarts = self.restarts.saturating_add(restarts);
             self.attempt = run.cell.attempt();
-            self.last_exit = last_exit;
+            self.set_last_exit(last_exit);
         }
         Some(run)
     }
@@ -326,10 +372,7 @@ impl Supervisor {
             run: None,
             restarts: 0,
             attempt: 0,
-            failures: 0,
-            last_exit: None,
-            pending: None,
-            quarantine: None,
+            cold: None,
         });
         self.slots.len() - 1
     }
@@ -461,8 +504,8 @@ impl Supervisor {
         let now = Instant::now();
         let slot = &mut self.slots[i];
         slot.attempt += 1;
-        slot.pending = None;
-        slot.quarantine = None;
+        slot.set_pending(None);
+        slot.set_quarantine(None);
         self.forget_failed_start(key);
         let lane = self.lane_for(i);
         let slot = &mut self.slots[i];
@@ -492,7 +535,7 @@ impl Supervisor {
         self.by_task.insert(task, key);
         let timeout = slot.opts.start_timeout();
         let needs_ready = timeout.is_some() || handle.is_some();
-        slot.run = Some(Run { task, abort, cell: cell.clone(), started: now, nested: handle });
+        slot.run = Some(Run { abort, cell: cell.clone(), started: now, nested: handle });
         slot.state = ChildState::Running;
         if needs_ready {
             let deadline = timeout.map(|t| now + t);
@@ -512,7 +555,7 @@ impl Supervisor {
                             let slot = &mut self.slots[i];
                             slot.take_run();
                             slot.state = ChildState::Stopped;
-                            slot.last_exit = Some(reason.clone());
+                            slot.set_last_exit(Some(reason.clone()));
                             self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::StartFailed { reason: reason.clone() });
                             return Started::Failed(reason);
                         }
@@ -524,7 +567,7 @@ impl Supervisor {
                         let reason = ExitReason::StartTimeout(limit);
                         let slot = &mut self.slots[i];
                         slot.state = ChildState::Stopped;
-                        slot.last_exit = Some(reason.clone());
+                        slot.set_last_exit(Some(reason.clone()));
                         self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::StartFailed { reason: reason.clone() });
                         return Started::Failed(reason);
                     }
@@ -584,8 +627,12 @@ impl Supervisor {
                 // restart, or the entry went stale) start now, or they would
                 // wait forever.
                 self.behind_failed_start = false;
-                let waiting: Vec<u64> =
-                    self.slots.iter().filter(|s| s.pending == Some(WAITING_FOR_FAILED_START)).map(|s| s.key).collect();
+                let waiting: Vec<u64> = self
+                    .slots
+                    .iter()
+                    .filter(|s| s.pending() == Some(WAITING_FOR_FAILED_START))
+                    .map(|s| s.key)
+                    .collect();
                 if let Some(exit) = self.start_batch(&waiting).await {
                     return exit;
                 }
@@ -624,7 +671,7 @@ impl Supervisor {
     async fn on_task_end(&mut self, id: Id, end: Result<RunOutput, JoinError>) -> Option<Exit> {
         let key = self.by_task.remove(&id)?;
         let i = self.index(key)?;
-        if self.slots[i].run.as_ref().map(|r| r.task) != Some(id) {
+        if self.slots[i].run.as_ref().map(|r| r.abort.id()) != Some(id) {
             return None;
         }
         let reason = classify(end, false);
@@ -644,12 +691,13 @@ impl Supervisor {
             if let Some(run) = &run
                 && reset.is_some_and(|r| now.saturating_duration_since(run.started) >= r)
             {
-                slot.failures = 0;
+                slot.cold_mut().failures = 0;
             }
-            slot.failures = slot.failures.saturating_add(1);
+            let cold = slot.cold_mut();
+            cold.failures = cold.failures.saturating_add(1);
         }
         drop(run);
-        slot.last_exit = Some(reason.clone());
+        slot.set_last_exit(Some(reason.clone()));
         slot.state = ChildState::Stopped;
         let restart = slot.opts.restart;
         let path = slot.path.clone();
@@ -666,7 +714,7 @@ impl Supervisor {
             // alive (running, or waiting for its restart); one stopped by
             // terminate_child or a quarantine is not.
             let left =
-                self.slots.iter().filter(|s| s.opts.significant && (s.run.is_some() || s.pending.is_some())).count();
+                self.slots.iter().filter(|s| s.opts.significant && (s.run.is_some() || s.pending().is_some())).count();
             if decide::auto_shutdown_now(self.auto_shutdown, left) {
                 tracing::info!(supervisor = %self.path, "significant children ended: auto_shutdown");
                 self.emit(&self.path.clone(), 0, EventKind::AutoShutdown);
@@ -801,7 +849,8 @@ impl Supervisor {
         let i = self.index(key)?;
         let slot = &mut self.slots[i];
         slot.restarts += 1;
-        let delay = if reason.is_failure() { slot.opts.backoff().delay(slot.failures.max(1)) } else { Duration::ZERO };
+        let delay =
+            if reason.is_failure() { slot.opts.backoff().delay(slot.failures().max(1)) } else { Duration::ZERO };
         tracing::info!(child = %slot.path, %reason, ?delay, "restarting");
         self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::RestartScheduled { delay });
         let batch = batch.as_deref().unwrap_or(std::slice::from_ref(&key));
@@ -812,7 +861,7 @@ impl Supervisor {
             let token = self.timer_seq;
             for &k in batch {
                 if let Some(j) = self.index(k) {
-                    self.slots[j].pending = Some(token);
+                    self.slots[j].set_pending(Some(token));
                     self.slots[j].state = ChildState::Restarting;
                 }
             }
@@ -836,7 +885,7 @@ impl Supervisor {
                     for &rest in &batch[n + 1..] {
                         if let Some(j) = self.index(rest) {
                             self.slots[j].state = ChildState::Restarting;
-                            self.slots[j].pending = Some(WAITING_FOR_FAILED_START);
+                            self.slots[j].set_pending(Some(WAITING_FOR_FAILED_START));
                             self.behind_failed_start = true;
                         }
                     }
@@ -886,8 +935,8 @@ impl Supervisor {
                     if let Some(j) = self.index(k) {
                         let slot = &mut self.slots[j];
                         slot.state = ChildState::Quarantined;
-                        slot.pending = None;
-                        slot.quarantine = Some(scope.budget);
+                        slot.set_pending(None);
+                        slot.set_quarantine(Some(scope.budget));
                         self.emit(&self.slots[j].path, self.slots[j].attempt, EventKind::Quarantined);
                     }
                 }
@@ -900,7 +949,7 @@ impl Supervisor {
         let Reverse(timer) = self.timers.pop()?;
         match timer.kind {
             TimerKind::Restart { token } => {
-                let batch: Vec<u64> = self.slots.iter().filter(|s| s.pending == Some(token)).map(|s| s.key).collect();
+                let batch: Vec<u64> = self.slots.iter().filter(|s| s.pending() == Some(token)).map(|s| s.key).collect();
                 self.start_batch(&batch).await
             }
             TimerKind::Heartbeat { key, attempt } => {
@@ -948,8 +997,8 @@ impl Supervisor {
                             } else {
                                 let slot = &mut self.slots[i];
                                 slot.state = ChildState::Stopped;
-                                slot.pending = None;
-                                slot.quarantine = None;
+                                slot.set_pending(None);
+                                slot.set_quarantine(None);
                             }
                         }
                         Ok(())
@@ -966,12 +1015,12 @@ impl Supervisor {
                     let _ = reply.send(Err(CommandError::Running { child: self.slots[i].path.to_string() }));
                     return None;
                 }
-                let batch: Vec<u64> = match self.slots[i].quarantine {
+                let batch: Vec<u64> = match self.slots[i].quarantine() {
                     Some(scope) => {
                         if let Some(w) = self.window(scope) {
                             w.lock().clear();
                         }
-                        self.slots.iter().filter(|s| s.quarantine == Some(scope)).map(|s| s.key).collect()
+                        self.slots.iter().filter(|s| s.quarantine() == Some(scope)).map(|s| s.key).collect()
                     }
                     None => vec![self.slots[i].key],
                 };
@@ -1038,7 +1087,7 @@ impl Supervisor {
                     state: s.state,
                     restarts: s.restarts,
                     attempt: s.attempt,
-                    last_exit: s.last_exit.clone(),
+                    last_exit: s.last_exit().cloned(),
                     dynamic: s.dynamic,
                     uptime: s.run.as_ref().map(|r| now.saturating_duration_since(r.started)),
                 };
@@ -1113,8 +1162,8 @@ impl Supervisor {
     fn begin_stop(&mut self, key: u64, now: Instant) -> Option<(Id, Option<Instant>)> {
         let i = self.index(key)?;
         let slot = &mut self.slots[i];
-        if slot.pending.is_some() {
-            slot.pending = None;
+        if slot.pending().is_some() {
+            slot.set_pending(None);
             slot.state = ChildState::Stopped;
         }
         let run = slot.run.as_ref()?;
@@ -1132,7 +1181,7 @@ impl Supervisor {
                 None
             }
         };
-        Some((run.task, deadline))
+        Some((run.abort.id(), deadline))
     }
 
     fn abort_overdue(&self, key: u64) {
@@ -1250,7 +1299,7 @@ impl Supervisor {
         slot.state = ChildState::Stopped;
         if quiet == Quiet::No {
             self.emit(&self.slots[i].path, self.slots[i].attempt, EventKind::Exited { reason: reason.clone() });
-            self.slots[i].last_exit = Some(reason);
+            self.slots[i].set_last_exit(Some(reason));
         }
     }
 
