@@ -8,7 +8,10 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use supervisor::{ChildSpec, ChildState, Context, EventKind, ExitReason, Strategy, SupervisorError, SupervisorSpec};
+use supervisor::{
+    ChildSpec, ChildState, Context, Escalation, EventKind, ExitReason, GroupSpec, Policy, Strategy, SupervisorError,
+    SupervisorSpec,
+};
 
 /// A worker that fails at once for its first `fails` runs, then idles; it
 /// records the task each run ran in.
@@ -196,4 +199,30 @@ fn a_crash_loop_gives_way_to_other_tasks_on_its_thread() {
     assert_eq!(ticks, 50);
     assert!(runs > 50, "the loop kept running meanwhile ({runs} runs)");
     assert_eq!(live, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_task_restarts_count_against_their_group_and_override_budgets() {
+    let probe = Probe::new();
+    let tree = SupervisorSpec::new("app")
+        // One restart more in the supervisor's own window would end the tree.
+        .max_restarts(1)
+        .within(secs(60))
+        .group(GroupSpec::new("g").max_restarts(3).within(secs(60)).escalation(Escalation::Quarantine))
+        .child(always(&probe, "grouped", Act::Err).group("g"))
+        .child(always(&probe, "overridden", Act::Err))
+        .child(first_then_idle(&probe, "plain", Act::ErrAfter(ms(50))))
+        .override_child("overridden", Policy::new().max_restarts(2).within(secs(60)).escalation(Escalation::Quarantine))
+        .start()
+        .await
+        .unwrap();
+    settle_for(ms(100)).await;
+    assert_eq!(probe.runs("grouped"), 4, "three restarts in the group's window, then quarantine");
+    assert_eq!(probe.runs("overridden"), 3, "two restarts in the override's window, then quarantine");
+    assert_eq!(probe.runs("plain"), 2, "the supervisor's one restart is left for this child");
+    let states: Vec<ChildState> = tree.which_children().await.unwrap().into_iter().map(|c| c.state).collect();
+    assert_eq!(states, [ChildState::Quarantined, ChildState::Quarantined, ChildState::Running]);
+    assert!(!tree.is_finished());
+    tree.shutdown().await.unwrap();
+    assert_eq!(probe.live(), 0);
 }
