@@ -83,6 +83,17 @@ impl SharedWindow {
         })
     }
 
+    /// Records a restart at `now` against this scope's budget: how many
+    /// the window holds, and whether that exceeds the budget.
+    pub(crate) fn record(&self, now: Instant) -> (u32, bool) {
+        self.lock().record(now, self.max_restarts, self.within)
+    }
+
+    /// Records a restart at `now` only if the budget allows it.
+    pub(crate) fn try_record(&self, now: Instant) -> bool {
+        self.lock().try_record(now, self.max_restarts, self.within)
+    }
+
     /// The window; held for a few instructions at a time, never across an
     /// await, so the lock is uncontended in practice.
     pub(crate) fn lock(&self) -> MutexGuard<'_, Window> {

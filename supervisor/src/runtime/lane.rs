@@ -44,8 +44,7 @@ impl Lane {
         if cell.is_cancelled() || !decide::should_restart(cell.restart, reason) {
             return false;
         }
-        let (max_restarts, within) = (self.window.max_restarts, self.window.within);
-        if !self.window.lock().try_record(Instant::now(), max_restarts, within) {
+        if !self.window.try_record(Instant::now()) {
             return false;
         }
         let path = &cell.path;

@@ -220,8 +220,6 @@ struct Scope {
     group: Option<u32>,
     strategy: Strategy,
     budget: ScopeKey,
-    max_restarts: u32,
-    within: Duration,
     escalation: Escalation,
 }
 
@@ -748,8 +746,6 @@ impl Supervisor {
             group: slot.group,
             strategy: policy.strategy.unwrap_or_default(),
             budget,
-            max_restarts: policy.max_restarts.unwrap_or(Policy::DEFAULT_MAX_RESTARTS),
-            within: policy.within.unwrap_or(Policy::DEFAULT_WITHIN),
             escalation: policy.escalation.unwrap_or_default(),
         }
     }
@@ -805,21 +801,19 @@ impl Supervisor {
         if scope.strategy != Strategy::OneForOne {
             return None;
         }
-        let window = self.window(scope.budget)?;
-        debug_assert_eq!((window.max_restarts, window.within), (scope.max_restarts, scope.within));
-        Some(super::Lane { window: window.clone() })
+        Some(super::Lane { window: self.window(scope.budget)?.clone() })
     }
 
     async fn restart_for(&mut self, key: u64, reason: ExitReason) -> Option<Exit> {
         let i = self.index(key)?;
         let scope = self.scope_of(i);
         let now = Instant::now();
-        let (restarts, exceeded) = match self.window(scope.budget) {
-            Some(w) => w.lock().record(now, scope.max_restarts, scope.within),
-            None => (0, false),
-        };
-        if exceeded {
-            return self.escalate(key, scope, reason, restarts).await;
+        if let Some(window) = self.window(scope.budget) {
+            let (restarts, exceeded) = window.record(now);
+            if exceeded {
+                let within = window.within;
+                return self.escalate(key, scope, reason, restarts, within).await;
+            }
         }
         // one_for_one, the common case, restarts the child alone: no scope
         // to walk, nothing else to stop.
@@ -898,7 +892,14 @@ impl Supervisor {
         None
     }
 
-    async fn escalate(&mut self, key: u64, scope: Scope, reason: ExitReason, restarts: u32) -> Option<Exit> {
+    async fn escalate(
+        &mut self,
+        key: u64,
+        scope: Scope,
+        reason: ExitReason,
+        restarts: u32,
+        within: Duration,
+    ) -> Option<Exit> {
         let child = self.index(key).map(|i| self.slots[i].path.to_string()).unwrap_or_default();
         let name = self.scope_name(scope.budget);
         let error = SupervisorError::Escalated {
@@ -907,10 +908,10 @@ impl Supervisor {
             child,
             reason,
             restarts,
-            within: scope.within,
+            within,
         };
         let path = self.path.clone();
-        self.emit(&path, 0, EventKind::BudgetExceeded { scope: name, restarts, within: scope.within });
+        self.emit(&path, 0, EventKind::BudgetExceeded { scope: name, restarts, within });
         match scope.escalation {
             Escalation::Escalate => {
                 tracing::error!(supervisor = %path, %error, "escalating");
