@@ -125,8 +125,9 @@ impl Backoff {
             Backoff::Exponential { min, .. } => {
                 let ceiling = self.ceiling(failures);
                 let floor = (ceiling - ceiling / 4).max(min).min(ceiling);
-                let span = (ceiling - floor).as_nanos() as u64;
-                if span == 0 { ceiling } else { floor + Duration::from_nanos(fastrand::u64(0..=span)) }
+                // Saturated: a delay near `Duration::MAX` must not overflow.
+                let span = u64::try_from((ceiling - floor).as_nanos()).unwrap_or(u64::MAX);
+                if span == 0 { ceiling } else { floor.saturating_add(Duration::from_nanos(fastrand::u64(0..=span))) }
             }
         }
     }

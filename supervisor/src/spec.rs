@@ -10,50 +10,8 @@ use std::time::Duration;
 
 use crate::error::{AutoShutdownName, SpecError, SpecErrors};
 use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
+use crate::runtime::run::{ErasedWorker, erase};
 use crate::worker::{Context, FnWorker, Worker, WorkerDefaults, WorkerResult};
-
-/// A worker with its type erased, so that one supervisor holds many kinds.
-pub(crate) trait ErasedWorker: Send + 'static {
-    fn clone_box(&self) -> Box<dyn ErasedWorker>;
-    fn type_name(&self) -> &'static str;
-    /// Spawns one run into the supervisor's task set; with a lane, a task
-    /// that restarts the worker by itself while the lane allows.
-    fn spawn(
-        &self,
-        set: &mut tokio::task::JoinSet<crate::runtime::RunOutput>,
-        ctx: Context,
-        lane: Option<crate::runtime::Lane>,
-    ) -> tokio::task::AbortHandle;
-}
-
-struct Erased<W>(W);
-
-impl<W: Worker> ErasedWorker for Erased<W> {
-    fn clone_box(&self) -> Box<dyn ErasedWorker> {
-        Box::new(Erased(self.0.clone()))
-    }
-
-    fn type_name(&self) -> &'static str {
-        std::any::type_name::<W>()
-    }
-
-    fn spawn(
-        &self,
-        set: &mut tokio::task::JoinSet<crate::runtime::RunOutput>,
-        ctx: Context,
-        lane: Option<crate::runtime::Lane>,
-    ) -> tokio::task::AbortHandle {
-        let worker = self.0.clone();
-        if let Some(lane) = lane {
-            return set.spawn(crate::runtime::run_in_lane(worker, ctx, lane));
-        }
-        let run_ctx = ctx.clone();
-        crate::runtime::spawn_run(set, ctx, async move {
-            WorkerResult::into_result(worker.run(run_ctx).await)
-                .map_err(|e| crate::ExitReason::Failed(std::sync::Arc::from(e)))
-        })
-    }
-}
 
 /// What a child is: a worker or a nested supervisor.
 pub(crate) enum ChildKind {
@@ -121,7 +79,7 @@ impl ChildSpec {
     /// A worker child; its type's `#[worker(...)]` defaults apply until the
     /// options below set something else.
     pub fn worker<W: Worker>(id: impl AsRef<str>, worker: W) -> Self {
-        Self::with_kind(id.as_ref(), ChildKind::Worker(Box::new(Erased(worker))), W::DEFAULTS)
+        Self::with_kind(id.as_ref(), ChildKind::Worker(erase(worker)), W::DEFAULTS)
     }
 
     /// A worker made of an async function or closure taking the [`Context`].
@@ -622,14 +580,6 @@ impl SupervisorSpec {
                 auto: AutoShutdownName(self.auto_shutdown),
             });
         }
-    }
-
-    /// Validates the spec and starts the tree on the current tokio runtime:
-    /// children start in declaration order, each running once ready. Returns
-    /// the root's handle once every child runs, or the error of the child
-    /// that failed to start (those started before it are stopped first).
-    pub async fn start(self) -> Result<crate::SupervisorHandle, crate::StartError> {
-        crate::runtime::start_root(self).await
     }
 }
 

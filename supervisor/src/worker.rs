@@ -1,20 +1,15 @@
 //! The `Worker` trait, what a worker returns, and the `Context` it runs with.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
-
-use tokio::sync::Notify;
-use tokio::sync::futures::Notified;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::ExitReason;
 use crate::policy::{Backoff, Restart, Shutdown};
+use crate::runtime::cell::RunCell;
+use crate::runtime::event::EventKind;
+use crate::runtime::handle::SupervisorHandle;
 
 /// The error type a failed worker run is turned into.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -154,193 +149,6 @@ pub struct Context {
     pub(crate) inner: Arc<RunCell>,
 }
 
-/// State shared between one child task and its supervisor: one allocation
-/// per task. The cancellation token is made only when a worker asks for it
-/// ([`Context::token`]); `cancelled()` waits on the cell itself.
-///
-/// A task that restarts its worker by itself (see `runtime::lane`) keeps
-/// its cell across those runs: a stop asked for during one run reaches the
-/// next, and the attempt and restart counts move on in place.
-pub(crate) struct RunCell {
-    pub(crate) path: Arc<str>,
-    /// Where the child's id starts in `path`.
-    id_start: u32,
-    attempt: AtomicU32,
-    /// The child's restart policy, for restarts made inside the task.
-    pub(crate) restart: Restart,
-    /// What few runs need, made on first use: a token, a record of
-    /// restarts made inside the task.
-    extras: OnceLock<Box<Extras>>,
-    stop: AtomicBool,
-    ready: AtomicBool,
-    /// Wakes the run on `stop` and the supervisor on `ready`; each waiter
-    /// checks its own flag.
-    notify: Notify,
-    /// Nanoseconds since `epoch` of the last heartbeat (0: none yet).
-    last_beat: AtomicU64,
-    epoch: Instant,
-}
-
-pin_project_lite::pin_project! {
-    /// Waits for one of a [`RunCell`]'s flags. A hand-written future, as
-    /// tokio's `WaitForCancellationFuture` is: it sits in every worker that
-    /// awaits `ctx.cancelled()`, and an `async` block would be bigger.
-    pub(crate) struct WaitFor<'a> {
-        cell: &'a RunCell,
-        ready: bool,
-        #[pin]
-        notified: Notified<'a>,
-    }
-}
-
-impl Future for WaitFor<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        let mut this = self.project();
-        loop {
-            let flag = if *this.ready { &this.cell.ready } else { &this.cell.stop };
-            if flag.load(Ordering::SeqCst) {
-                return Poll::Ready(());
-            }
-            if this.notified.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            // Woken for the other flag: wait again.
-            this.notified.set(this.cell.notify.notified());
-        }
-    }
-}
-
-/// The parts of a [`RunCell`] that few runs need.
-struct Extras {
-    token: OnceLock<CancellationToken>,
-    in_task: OnceLock<InTaskRuns>,
-}
-
-/// The record of the restarts a task made by itself.
-struct InTaskRuns {
-    restarts: AtomicU32,
-    /// When the current run started, in nanoseconds since the tree's epoch.
-    started: AtomicU64,
-    last_exit: Mutex<Option<ExitReason>>,
-}
-
-impl RunCell {
-    pub(crate) fn new(path: Arc<str>, id_len: usize, attempt: u32, restart: Restart, epoch: Instant) -> Arc<Self> {
-        let id_start = u32::try_from(path.len().saturating_sub(id_len)).unwrap_or(0);
-        Arc::new(RunCell {
-            path,
-            id_start,
-            attempt: AtomicU32::new(attempt),
-            restart,
-            extras: OnceLock::new(),
-            stop: AtomicBool::new(false),
-            ready: AtomicBool::new(false),
-            notify: Notify::new(),
-            last_beat: AtomicU64::new(0),
-            epoch,
-        })
-    }
-
-    pub(crate) fn id(&self) -> &str {
-        self.path.get(self.id_start as usize..).unwrap_or(&self.path)
-    }
-
-    /// The current run's attempt.
-    pub(crate) fn attempt(&self) -> u32 {
-        self.attempt.load(Ordering::Relaxed)
-    }
-
-    /// Records a restart made inside the task after a run ended with
-    /// `reason`; returns the new attempt.
-    pub(crate) fn restart_in_task(&self, reason: ExitReason) -> u32 {
-        let runs = self.extras().in_task.get_or_init(|| InTaskRuns {
-            restarts: AtomicU32::new(0),
-            started: AtomicU64::new(0),
-            last_exit: Mutex::new(None),
-        });
-        *runs.last_exit.lock().unwrap_or_else(PoisonError::into_inner) = Some(reason);
-        runs.restarts.fetch_add(1, Ordering::Relaxed);
-        runs.started.store(self.nanos_since_epoch(), Ordering::Relaxed);
-        self.attempt.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    /// What the restarts made inside the task add to the supervisor's
-    /// record: their count, the last run's exit, and when the current run
-    /// started.
-    pub(crate) fn in_task(&self) -> Option<(u32, Option<ExitReason>, Instant)> {
-        let runs = self.extras.get()?.in_task.get()?;
-        let last = runs.last_exit.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let started = self.epoch + Duration::from_nanos(runs.started.load(Ordering::Relaxed));
-        Some((runs.restarts.load(Ordering::Relaxed), last, started))
-    }
-
-    fn extras(&self) -> &Extras {
-        self.extras.get_or_init(|| Box::new(Extras { token: OnceLock::new(), in_task: OnceLock::new() }))
-    }
-
-    fn nanos_since_epoch(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    /// Asks the run to stop.
-    pub(crate) fn cancel(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-        if let Some(token) = self.extras.get().and_then(|x| x.token.get()) {
-            token.cancel();
-        }
-    }
-
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.stop.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn cancelled(&self) -> WaitFor<'_> {
-        self.wait_for(false)
-    }
-
-    /// The run's token, made on first use; cancelled with the run.
-    pub(crate) fn token(&self) -> &CancellationToken {
-        let token = self.extras().token.get_or_init(CancellationToken::new);
-        // `cancel` may have looked for the token before it existed.
-        if self.is_cancelled() {
-            token.cancel();
-        }
-        token
-    }
-
-    pub(crate) fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn mark_ready(&self) {
-        if !self.ready.swap(true, Ordering::SeqCst) {
-            self.notify.notify_waiters();
-        }
-    }
-
-    pub(crate) async fn ready(&self) {
-        self.wait_for(true).await
-    }
-
-    /// Waits until the `ready` flag (or else the stop flag) is set.
-    fn wait_for(&self, ready: bool) -> WaitFor<'_> {
-        // Made before the flag is first read: a wake-up sent in between is
-        // not lost.
-        WaitFor { cell: self, ready, notified: self.notify.notified() }
-    }
-
-    /// When the child last showed it was alive, if it ever did.
-    pub(crate) fn last_beat(&self) -> Option<Instant> {
-        match self.last_beat.load(Ordering::Acquire) {
-            0 => None,
-            nanos => Some(self.epoch + Duration::from_nanos(nanos)),
-        }
-    }
-}
-
 impl Context {
     /// This child's id among its siblings.
     pub fn id(&self) -> &str {
@@ -386,9 +194,45 @@ impl Context {
     /// Says that the child is alive. A child with a `heartbeat` interval that
     /// stays silent for longer is stopped and handled as failed.
     pub fn heartbeat(&self) {
-        // Zero means "never"; a beat at the very epoch is stored as 1 ns.
-        let nanos = self.inner.nanos_since_epoch().max(1);
-        self.inner.last_beat.store(nanos, Ordering::Release);
+        self.inner.beat();
+    }
+
+    /// A handle to this child's supervisor, for commands from inside the
+    /// tree (start a sibling, restart one, look at the tree).
+    ///
+    /// It does not keep the tree alive: once every handle that
+    /// [`start`](crate::SupervisorSpec::start) gave out is dropped, the tree
+    /// shuts down as usual, and commands on this handle answer
+    /// [`CommandError::NotRunning`](crate::CommandError::NotRunning) once
+    /// the supervisor has ended. Its [`shutdown`](SupervisorHandle::shutdown)
+    /// stops the supervisor like any other handle's.
+    ///
+    /// ```
+    /// use supervisor::{ChildSpec, Context, SupervisorSpec};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> anyhow::Result<()> {
+    /// let tree = SupervisorSpec::new("app")
+    ///     .child(ChildSpec::from_fn("spawner", |ctx: Context| async move {
+    ///         let idle = ChildSpec::from_fn("helper", |ctx: Context| async move { ctx.cancelled().await });
+    ///         let path = ctx.supervisor().start_child(idle).await?;
+    ///         assert_eq!(path, "app/helper");
+    ///         ctx.cancelled().await;
+    ///         anyhow::Ok(())
+    ///     }))
+    ///     .start()
+    ///     .await?;
+    /// # tokio::task::yield_now().await;
+    /// tree.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn supervisor(&self) -> SupervisorHandle {
+        SupervisorHandle::unowned(self.inner.supervisor.clone())
+    }
+
+    /// Sends an event about this run (its path and attempt) to the tree's
+    /// subscribers.
+    #[allow(dead_code, reason = "used by the parts of the library that report on a run")]
+    pub(crate) fn emit(&self, kind: EventKind) {
+        self.inner.tree().emit(&self.inner.path, self.inner.attempt(), kind);
     }
 }
 

@@ -26,6 +26,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
@@ -36,6 +38,7 @@ use proptest::test_runner::{Config, TestRunner};
 use supervisor::{
     Backoff, ChildSpec, ChildState, CommandError, Context, Escalation, Event, EventKind, ExitReason, GroupSpec, Policy,
     RecvError, Restart, Shutdown, Snapshot, Strategy as Strat, SupervisorError, SupervisorHandle, SupervisorSpec,
+    Worker, WorkerResult,
 };
 use tokio::time::{Instant, sleep, timeout};
 
@@ -80,6 +83,9 @@ struct WorkerDef {
     group: Option<u8>,
     over: Option<Policy>,
     script: Vec<Fault>,
+    /// Which clones of the worker value panic (the first clone is 1): a
+    /// worker's `Clone` is user code too.
+    clone_panics: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -140,6 +146,9 @@ struct Cmd {
 struct Case {
     root: SupDef,
     cmds: Vec<Cmd>,
+    /// First, the same tree is started and its `start()` future dropped
+    /// after this long (or its handle dropped at once, if it was quicker).
+    abandon: Option<Duration>,
 }
 
 // Compact renderings, so that a shrunk case reads as a tree and a schedule.
@@ -181,6 +190,9 @@ impl fmt::Debug for WorkerDef {
         }
         if let Some(o) = &self.over {
             write!(f, ", override={}", policy_str(o))?;
+        }
+        if !self.clone_panics.is_empty() {
+            write!(f, ", clone_panics={:?}", self.clone_panics)?;
         }
         write!(f, ") script={:?}", self.script)
     }
@@ -240,6 +252,9 @@ impl fmt::Debug for Case {
         writeln!(f)?;
         write!(f, "r: ")?;
         self.root.render(f, 0)?;
+        if let Some(after) = self.abandon {
+            writeln!(f, "first started and abandoned after {after:?}")?;
+        }
         writeln!(f, "commands (the supervisor index is modulo the supervisors, depth first):")?;
         for c in &self.cmds {
             writeln!(f, "  at {:?}: sup #{} {:?}", c.at, c.sup, c.op)?;
@@ -263,7 +278,7 @@ fn arb_policy() -> impl Strategy<Value = Policy> {
     (
         option::of(arb_strategy()),
         option::of(0u32..=4),
-        option::of(ms(20..=3000)),
+        option::of(prop_oneof![8 => ms(20..=3000), 1 => Just(Duration::MAX)]),
         option::of(prop_oneof![
             3 => Just(Escalation::Escalate),
             1 => Just(Escalation::ShutdownTree),
@@ -320,19 +335,76 @@ fn arb_worker() -> impl Strategy<Value = WorkerDef> {
         option::weighted(0.4, 0u8..2),
         option::weighted(0.2, arb_policy()),
         vec(arb_fault(), 0..=4),
+        // Durations near `Duration::MAX` (each bit one option), which
+        // `validate()` accepts and which must mean "practically never".
+        prop_oneof![6 => Just(0u8), 1 => 1u8..16],
+        prop_oneof![6 => Just(Vec::new()), 1 => vec(1u8..=6, 1..=2)],
     )
-        .prop_map(|(restart, shutdown, backoff, heartbeat, start_timeout, cleanup, group, over, mut script)| {
-            // Ignoring cancellation under `shutdown = infinity` makes the
-            // shutdown wait forever, by design: not generated.
-            if shutdown == Shutdown::Infinity {
-                for f in &mut script {
-                    if let Fault::Hang { after, .. } = *f {
-                        *f = Fault::Error { after };
+        .prop_map(
+            |(
+                restart,
+                shutdown,
+                backoff,
+                heartbeat,
+                start_timeout,
+                cleanup,
+                group,
+                over,
+                script,
+                huge,
+                clone_panics,
+            )| {
+                let mut w = WorkerDef {
+                    restart,
+                    shutdown,
+                    backoff,
+                    heartbeat,
+                    start_timeout,
+                    cleanup,
+                    group,
+                    over,
+                    script,
+                    clone_panics,
+                };
+                make_huge(&mut w, huge);
+                // Ignoring cancellation under `shutdown = infinity` (or as
+                // good as) makes the shutdown wait forever, by design: not
+                // generated.
+                if matches!(w.shutdown, Shutdown::Infinity) || w.shutdown == Shutdown::Timeout(Duration::MAX) {
+                    for f in &mut w.script {
+                        if let Fault::Hang { after, .. } = *f {
+                            *f = Fault::Error { after };
+                        }
                     }
                 }
+                w
+            },
+        )
+}
+
+/// Sets the options `bits` names to durations near `Duration::MAX`: a
+/// shutdown time, a heartbeat, a start timeout, a backoff's longest delay.
+fn make_huge(w: &mut WorkerDef, bits: u8) {
+    if bits & 1 != 0 {
+        w.shutdown = Shutdown::Timeout(Duration::MAX);
+    }
+    if bits & 2 != 0 {
+        w.heartbeat = Some(Duration::MAX);
+    }
+    if bits & 4 != 0 {
+        w.start_timeout = Some(Duration::MAX);
+        // A run that never says it is ready would hold the start for ever.
+        for f in &mut w.script {
+            if *f == Fault::NoReady {
+                *f = Fault::Idle;
             }
-            WorkerDef { restart, shutdown, backoff, heartbeat, start_timeout, cleanup, group, over, script }
-        })
+        }
+    }
+    if bits & 8 != 0 {
+        // Short at first, so that the few scripted failures of a case stay
+        // well within its quiet time; unbounded after.
+        w.backoff = Some(Backoff::exponential(Duration::from_millis(1), Duration::MAX));
+    }
 }
 
 fn arb_sup(depth: u32) -> BoxedStrategy<SupDef> {
@@ -415,12 +487,14 @@ fn arb_cmd() -> impl Strategy<Value = Cmd> {
 }
 
 fn arb_case(max_cmds: usize) -> impl Strategy<Value = Case> {
-    (arb_sup(0), vec(arb_cmd(), 0..=max_cmds)).prop_map(|(mut root, mut cmds)| {
-        let mut budget = MAX_WORKERS;
-        prune(&mut root, &mut budget);
-        cmds.sort_by_key(|c| c.at);
-        Case { root, cmds }
-    })
+    (arb_sup(0), vec(arb_cmd(), 0..=max_cmds), option::weighted(0.2, ms(0..=300))).prop_map(
+        |(mut root, mut cmds, abandon)| {
+            let mut budget = MAX_WORKERS;
+            prune(&mut root, &mut budget);
+            cmds.sort_by_key(|c| c.at);
+            Case { root, cmds, abandon }
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -486,6 +560,7 @@ fn dyn_def(n: u8) -> WorkerDef {
         group: None,
         over: None,
         script,
+        clone_panics: Vec::new(),
     }
 }
 
@@ -659,7 +734,7 @@ impl Probe {
 async fn alive(ctx: &Context, heartbeat: Option<Duration>, dur: Option<Duration>) -> bool {
     let end = dur.map(|d| Instant::now() + d);
     loop {
-        let beat = heartbeat.map(|h| Instant::now() + h / 2);
+        let beat = heartbeat.and_then(|h| Instant::now().checked_add(h / 2));
         let wake = match (end, beat) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -730,11 +805,39 @@ async fn run_fault(ctx: &Context, w: &WorkerDef, fault: Fault) -> Result<(), &'s
     }
 }
 
+/// A worker whose `Clone` panics on the clones its definition names.
+struct Flaky<F> {
+    run: F,
+    clones: Arc<AtomicU32>,
+    panics: Arc<[u8]>,
+}
+
+impl<F: Clone> Clone for Flaky<F> {
+    fn clone(&self) -> Self {
+        let n = self.clones.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.panics.iter().any(|&p| u32::from(p) == n) {
+            panic!("injected panic in clone {n}");
+        }
+        Flaky { run: self.run.clone(), clones: self.clones.clone(), panics: self.panics.clone() }
+    }
+}
+
+impl<F, Fut> Worker for Flaky<F>
+where
+    F: Fn(Context) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), &'static str>> + Send + 'static,
+{
+    fn run(self, ctx: Context) -> impl Future<Output = impl WorkerResult> + Send {
+        (self.run)(ctx)
+    }
+}
+
 fn worker_spec(w: &WorkerDef, id: &str, parent: &str, probe: &Probe) -> ChildSpec {
     let path = join(parent, id);
     let def = Arc::new(w.clone());
     let probe = probe.clone();
-    let mut spec = ChildSpec::from_fn(id, move |ctx: Context| {
+    let panics: Arc<[u8]> = w.clone_panics.clone().into();
+    let run = move |ctx: Context| {
         let (def, probe, path) = (def.clone(), probe.clone(), path.clone());
         async move {
             let (n, _guard) = probe.enter(&path, ctx.attempt());
@@ -747,9 +850,9 @@ fn worker_spec(w: &WorkerDef, id: &str, parent: &str, probe: &Probe) -> ChildSpe
             }
             run_fault(&ctx, &def, fault).await
         }
-    })
-    .restart(w.restart)
-    .shutdown(w.shutdown);
+    };
+    let mut spec =
+        ChildSpec::worker(id, Flaky { run, clones: Arc::default(), panics }).restart(w.restart).shutdown(w.shutdown);
     if let Some(b) = w.backoff {
         spec = spec.backoff(b);
     }
@@ -925,6 +1028,16 @@ struct Shared {
     touched: Mutex<HashSet<String>>,
 }
 
+impl Shared {
+    /// Marks `id` and every sibling of it in `sup` as touched by a command.
+    fn touch_all(&self, sup: &SupModel, id: &str) {
+        let mut touched = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+        touched.extend(sup.children.iter().map(|c| join(&sup.path, c)));
+        touched.extend((0..3).map(|n| join(&sup.path, &format!("d{n}"))));
+        touched.insert(join(&sup.path, id));
+    }
+}
+
 async fn run_cmd(root: SupervisorHandle, cmd: Cmd, shared: Arc<Shared>) {
     let probe = &shared.probe;
     let sup = &shared.model.sups[cmd.sup as usize % shared.model.sups.len()];
@@ -956,7 +1069,9 @@ async fn run_cmd(root: SupervisorHandle, cmd: Cmd, shared: Arc<Shared>) {
         Op::Which => (handle.which_children().await.map(|_| ()), None),
         Op::Terminate(t) => {
             let id = target(t);
-            shared.touched.lock().unwrap_or_else(|e| e.into_inner()).insert(join(&sup.path, &id));
+            // A restart of its scope that waited on it is dropped with it
+            // (as OTP does): its siblings may stay stopped too.
+            shared.touch_all(sup, &id);
             (handle.terminate_child(&id).await, Some(id))
         }
         Op::Restart(t) => {
@@ -964,11 +1079,7 @@ async fn run_cmd(root: SupervisorHandle, cmd: Cmd, shared: Arc<Shared>) {
             // A restart_child that fails part-way (a quarantined scope comes
             // back in order; a member fails to start) leaves the members it
             // did not reach stopped or quarantined, and says so.
-            {
-                let mut touched = shared.touched.lock().unwrap_or_else(|e| e.into_inner());
-                touched.extend(sup.children.iter().map(|c| join(&sup.path, c)));
-                touched.insert(join(&sup.path, &id));
-            }
+            shared.touch_all(sup, &id);
             // Even one that fails part-way may have restarted some members
             // of a quarantined scope and cleared its window.
             shared.restarted_by_hand.lock().unwrap_or_else(|e| e.into_inner()).insert(sup.path.clone());
@@ -977,11 +1088,19 @@ async fn run_cmd(root: SupervisorHandle, cmd: Cmd, shared: Arc<Shared>) {
         }
         Op::Delete(t) => {
             let id = target(t);
+            // As for a terminate: a restart that waited on it goes with it.
+            shared.touch_all(sup, &id);
             (handle.delete_child(&id).await, Some(id))
         }
         Op::StartDyn(n) => {
             let id = format!("d{}", n % 3);
-            (handle.start_child(worker_spec(&dyn_def(n), &id, &sup.path, probe)).await, Some(id))
+            let started = handle.start_child(worker_spec(&dyn_def(n), &id, &sup.path, probe)).await;
+            if let Ok(path) = &started
+                && *path != join(&sup.path, &id)
+            {
+                probe.violation(format!("start_child of `{id}` in `{}` answered the path `{path}`", sup.path));
+            }
+            (started.map(|_| ()), Some(id))
         }
         Op::ShutdownSub => {
             if sup.chain.is_empty() {
@@ -999,11 +1118,35 @@ async fn run_cmd(root: SupervisorHandle, cmd: Cmd, shared: Arc<Shared>) {
         s.commands += 1;
         s.commands_ok += usize::from(result.is_ok());
     });
+    // Every supervisor checks its invariants after each of its steps; this
+    // asks for the findings, and checks the root once more.
+    if let Err(v) = root.check_invariants().await {
+        probe.violation(format!("after {cmd:?} on `{}`: {v}", sup.path));
+    }
     if done && result.is_ok() && !matches!(cmd.op, Op::ShutdownSub) {
         probe.violation(format!("{cmd:?} on `{}` succeeded although the supervisor had ended", sup.path));
     }
     if target_id.as_deref() == Some("zz") && result.is_ok() {
         probe.violation(format!("{cmd:?} on `{}` found the unknown child `zz`", sup.path));
+    }
+}
+
+/// Starts the case's tree and drops the `start()` future after `after` (or
+/// the handle, if the start was quicker): nobody holds the tree, so every
+/// run must end within its shutdown times, as when the last handle goes.
+async fn abandon_start(case: &Case, after: Duration, probe: &Probe) {
+    let own = Probe::default();
+    let spec = build_sup(&case.root, ROOT, "", &own);
+    drop(timeout(after, spec.start()).await);
+    let deadline = Instant::now() + BOUND;
+    while own.live_count() != 0 && Instant::now() < deadline {
+        sleep(Duration::from_millis(10)).await;
+    }
+    if own.live_count() != 0 {
+        probe.violation(format!("runs {:?} still alive after the start was abandoned", own.live()));
+    }
+    for v in own.violations() {
+        probe.violation(format!("in the abandoned start: {v}"));
     }
 }
 
@@ -1014,6 +1157,9 @@ async fn drive(case: &Case) -> Vec<String> {
         s.cases += 1;
         s.workers += model.children.len() + 1 - model.sups.len();
     });
+    if let Some(after) = case.abandon {
+        abandon_start(case, after, &probe).await;
+    }
     let spec = build_sup(&case.root, ROOT, "", &probe);
     let t0 = Instant::now();
     let root = match timeout(BOUND, spec.start()).await {
@@ -1082,6 +1228,9 @@ async fn drive(case: &Case) -> Vec<String> {
         if Instant::now().saturating_duration_since(last) >= QUIET {
             stat(|s| s.quiescent_checked += 1);
             check_quiescent(&root, &shared).await;
+            if let Err(v) = root.check_invariants().await {
+                probe.violation(format!("at a quiescent moment: {v}"));
+            }
             break;
         }
         if Instant::now() - settle_start > BOUND {
@@ -1099,6 +1248,9 @@ async fn drive(case: &Case) -> Vec<String> {
     };
     if probe.live_count() != 0 {
         probe.violation(format!("runs alive after shutdown() returned: {:?}", probe.live()));
+    }
+    if let Err(v) = root.check_invariants().await {
+        probe.violation(format!("during the case: {v}"));
     }
     match timeout(Duration::from_secs(1), root.which_children()).await {
         Ok(Ok(_)) => probe.violation("which_children() succeeded on a tree that has ended".into()),
@@ -1464,6 +1616,7 @@ fn worker(restart: Restart, script: Vec<Fault>) -> WorkerDef {
         group: None,
         over: None,
         script,
+        clone_panics: Vec::new(),
     }
 }
 
@@ -1502,7 +1655,12 @@ fn found_quarantine_after_a_queued_failed_start() {
             Node::S(Box::new(c2)),
         ],
     );
-    found_case(Case { root, cmds: vec![] });
+    let case = Case { root, cmds: vec![], abandon: None };
+    for n in 0..400 {
+        if let Err(e) = run_case(&case) {
+            panic!("run {n}: {e}");
+        }
+    }
 }
 
 /// terminate_child of a quarantined child lifts the quarantine: a sibling's
@@ -1527,7 +1685,11 @@ fn found_terminated_quarantined_child_restarts_with_its_scope() {
             Node::W(c5),
         ],
     );
-    found_case(Case { root, cmds: vec![Cmd { at: millis(1), sup: 0, op: Op::Terminate(Target::Child(125)) }] });
+    found_case(Case {
+        root,
+        abandon: None,
+        cmds: vec![Cmd { at: millis(1), sup: 0, op: Op::Terminate(Target::Child(125)) }],
+    });
 }
 
 /// A dynamic child waited behind a failed start whose entry went stale, and
@@ -1560,5 +1722,5 @@ fn found_dynamic_child_behind_a_stale_failed_start() {
             Node::W(c3),
         ],
     );
-    found_case(Case { root, cmds: vec![Cmd { at: Duration::ZERO, sup: 0, op: Op::StartDyn(0) }] });
+    found_case(Case { root, abandon: None, cmds: vec![Cmd { at: Duration::ZERO, sup: 0, op: Op::StartDyn(0) }] });
 }

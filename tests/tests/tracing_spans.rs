@@ -24,14 +24,21 @@ struct Capture {
 /// Field name to value, as `Debug` prints it.
 type FieldMap = HashMap<String, String>;
 
+/// An event's message, its `child` span's fields, its supervisor's path.
+type Line = (String, Option<FieldMap>, Option<String>);
+
 #[derive(Default)]
 struct Inner {
     next: AtomicU64,
     /// Span id to its name and fields.
     spans: Mutex<HashMap<u64, (&'static str, FieldMap)>>,
+    /// Span id to its parent's, as tracing links them (the span entered
+    /// when it was made, or the one it names).
+    parents: Mutex<HashMap<u64, u64>>,
     stack: Mutex<Vec<u64>>,
-    /// Each event's message and the fields of its `child` span.
-    lines: Mutex<Vec<(String, Option<FieldMap>)>>,
+    /// Each event's message, the fields of its `child` span, and the path
+    /// of the innermost `supervisor` span around it.
+    lines: Mutex<Vec<Line>>,
 }
 
 struct Fields<'a>(&'a mut FieldMap);
@@ -56,6 +63,14 @@ impl Subscriber for Capture {
         let mut fields = HashMap::new();
         attrs.record(&mut Fields(&mut fields));
         self.inner.spans.lock().unwrap().insert(id, (attrs.metadata().name(), fields));
+        let parent = if attrs.is_contextual() {
+            self.inner.stack.lock().unwrap().last().copied()
+        } else {
+            attrs.parent().map(Id::into_u64)
+        };
+        if let Some(parent) = parent {
+            self.inner.parents.lock().unwrap().insert(id, parent);
+        }
         Id::from_u64(id)
     }
 
@@ -80,7 +95,18 @@ impl Subscriber for Capture {
             .iter()
             .rev()
             .find_map(|id| spans.get(id).filter(|(name, _)| *name == "child").map(|(_, f)| f.clone()));
-        self.inner.lines.lock().unwrap().push((message, child));
+        // The innermost supervisor span up the chain of parents.
+        let parents = self.inner.parents.lock().unwrap();
+        let mut at = self.inner.stack.lock().unwrap().last().copied();
+        let mut supervisor = None;
+        while let Some(id) = at {
+            if let Some(("supervisor", fields)) = spans.get(&id).map(|(n, f)| (*n, f)) {
+                supervisor = fields.get("path").cloned();
+                break;
+            }
+            at = parents.get(&id).copied();
+        }
+        self.inner.lines.lock().unwrap().push((message, child, supervisor));
     }
 
     fn enter(&self, span: &Id) {
@@ -103,12 +129,19 @@ impl Capture {
             .lock()
             .unwrap()
             .iter()
-            .filter(|(m, _)| m == message)
-            .map(|(_, span)| {
+            .filter(|(m, _, _)| m == message)
+            .map(|(_, span, _)| {
                 let span = span.clone().unwrap_or_default();
                 (span.get("path").cloned().unwrap_or_default(), span.get("attempt").cloned().unwrap_or_default())
             })
             .collect()
+    }
+}
+
+impl Capture {
+    /// The path of the supervisor span around each line `message`.
+    fn supervisor_of(&self, message: &str) -> Vec<Option<String>> {
+        self.inner.lines.lock().unwrap().iter().filter(|(m, _, _)| m == message).map(|(_, _, s)| s.clone()).collect()
     }
 }
 
@@ -143,5 +176,27 @@ async fn each_run_logs_inside_a_span_with_its_path_and_attempt() {
     };
     assert_eq!(capture.where_logged("inline run"), expect("app/inline"));
     assert_eq!(capture.where_logged("backoff run"), expect("app/backoff"));
+    tree.shutdown().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_run_logs_inside_its_supervisors_span() {
+    let capture = Capture::default();
+    let _default = tracing::subscriber::set_default(capture.clone());
+    let tree = SupervisorSpec::new("app")
+        .max_restarts(10)
+        // Restarted by its own task: its runs after the first were once
+        // outside the supervisor's span.
+        .child(chatty("inline", "inline run"))
+        .child(chatty("backoff", "backoff run").backoff(Backoff::exponential(ms(10), ms(20))))
+        .supervisor(SupervisorSpec::new("nested").child(chatty("deep", "deep run")))
+        .start()
+        .await
+        .unwrap();
+    settle_for(ms(100)).await;
+    let app = vec![Some("app".to_string()); 3];
+    assert_eq!(capture.supervisor_of("inline run"), app);
+    assert_eq!(capture.supervisor_of("backoff run"), app);
+    assert_eq!(capture.supervisor_of("deep run"), vec![Some("app/nested".to_string()); 3]);
     tree.shutdown().await.unwrap();
 }

@@ -1,104 +1,58 @@
-//! The decisions of a supervisor, as pure functions: which children a
-//! restart touches, whether a budget is spent, whether a child is restarted,
-//! whether significant exits end the supervisor.
+//! The decisions of a supervisor, as pure functions of their inputs: whose
+//! budget and strategy apply to a child, which children a restart touches,
+//! whether a child is restarted and after how long, whether its task may
+//! restart it by itself, whether a heartbeat is missed, whether significant
+//! exits end the supervisor. Nothing here touches a task, a clock or a lock.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::Tree;
 use crate::error::ExitReason;
-use crate::policy::{AutoShutdown, Policy, Restart, Strategy};
+use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Strategy};
 
-/// Restart times of one scope within its sliding window. Holds at most
-/// `max_restarts + 1` entries.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Window {
-    times: VecDeque<Instant>,
+/// Whose budget a restart counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScopeKey {
+    /// The supervisor's own.
+    Supervisor,
+    /// A restart group's (by its position among the supervisor's groups).
+    Group(u32),
+    /// One child's override (by the child's key).
+    Child(u64),
 }
 
-impl Window {
-    /// Records a restart at `now`; returns how many restarts the window holds
-    /// and whether that exceeds `max_restarts`.
-    pub(crate) fn record(&mut self, now: Instant, max_restarts: u32, within: Duration) -> (u32, bool) {
-        self.times.push_back(now);
-        while let Some(&first) = self.times.front() {
-            if now.saturating_duration_since(first) >= within {
-                self.times.pop_front();
-            } else {
-                break;
-            }
-        }
-        let cap = max_restarts as usize + 1;
-        while self.times.len() > cap {
-            self.times.pop_front();
-        }
-        let n = self.times.len() as u32;
-        (n, n > max_restarts)
-    }
-
-    /// Records a restart at `now` only if it keeps the window within
-    /// `max_restarts`; returns whether it did. A restart it refuses is left
-    /// to [`record`](Self::record), which reports the budget exceeded.
-    pub(crate) fn try_record(&mut self, now: Instant, max_restarts: u32, within: Duration) -> bool {
-        while let Some(&first) = self.times.front() {
-            if now.saturating_duration_since(first) >= within {
-                self.times.pop_front();
-            } else {
-                break;
-            }
-        }
-        if self.times.len() >= max_restarts as usize {
-            return false;
-        }
-        self.times.push_back(now);
-        true
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.times.clear();
-    }
+/// The restart scope of one child: which children restart with it
+/// (`group`: its group's members, or with `None` every child), how, against
+/// whose budget, and what happens when that budget is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scope {
+    pub(crate) group: Option<u32>,
+    pub(crate) strategy: Strategy,
+    pub(crate) budget: ScopeKey,
+    pub(crate) escalation: Escalation,
 }
 
-/// A scope's window and budget, shared by its supervisor and the child
-/// tasks that restart themselves (see `runtime::lane`), with the tree those
-/// tasks report their restarts to.
-pub(crate) struct SharedWindow {
-    window: Mutex<Window>,
-    pub(crate) max_restarts: u32,
-    pub(crate) within: Duration,
-    pub(crate) tree: Arc<Tree>,
-}
-
-impl SharedWindow {
-    /// An empty window for the budget of `policy` (its layers resolved).
-    pub(crate) fn new(policy: Policy, tree: Arc<Tree>) -> Arc<SharedWindow> {
-        Arc::new(SharedWindow {
-            window: Mutex::default(),
-            max_restarts: policy.max_restarts.unwrap_or(Policy::DEFAULT_MAX_RESTARTS),
-            within: policy.within.unwrap_or(Policy::DEFAULT_WITHIN),
-            tree,
-        })
-    }
-
-    /// Records a restart at `now` against this scope's budget: how many
-    /// the window holds, and whether that exceeds the budget.
-    pub(crate) fn record(&self, now: Instant) -> (u32, bool) {
-        self.lock().record(now, self.max_restarts, self.within)
-    }
-
-    /// Records a restart at `now` only if the budget allows it.
-    pub(crate) fn try_record(&self, now: Instant) -> bool {
-        self.lock().try_record(now, self.max_restarts, self.within)
-    }
-
-    /// The window; held for a few instructions at a time, never across an
-    /// await, so the lock is uncontended in practice.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Window> {
-        // The window holds no invariant a panic could break.
-        self.window.lock().unwrap_or_else(PoisonError::into_inner)
+/// The scope of the child `key`: its override, else its group, else the
+/// supervisor, layer by layer. The budget is the innermost layer that sets
+/// one (`max_restarts` or `within`); the strategy and escalation are the
+/// innermost that are set.
+pub(crate) fn scope_of(key: u64, over: Option<Policy>, group: Option<(u32, Policy)>, supervisor: Policy) -> Scope {
+    let over = over.unwrap_or_default();
+    let group_policy = group.map(|(_, p)| p).unwrap_or_default();
+    let policy = over.or(group_policy).or(supervisor);
+    let budget = if over.has_budget() {
+        ScopeKey::Child(key)
+    } else if let Some((g, _)) = group.filter(|(_, p)| p.has_budget()) {
+        ScopeKey::Group(g)
+    } else {
+        ScopeKey::Supervisor
+    };
+    Scope {
+        group: group.map(|(g, _)| g),
+        strategy: policy.strategy.unwrap_or_default(),
+        budget,
+        escalation: policy.escalation.unwrap_or_default(),
     }
 }
 
@@ -111,8 +65,8 @@ pub(crate) fn should_restart(restart: Restart, reason: &ExitReason) -> bool {
     }
 }
 
-/// The positions (within `members`, which is in declaration order) that a
-/// restart of `failed` touches under `strategy`.
+/// The members (of `members`, in declaration order) that a restart of
+/// `failed` touches under `strategy`.
 pub(crate) fn affected<T: Copy + PartialEq>(strategy: Strategy, members: &[T], failed: T) -> Vec<T> {
     match strategy {
         Strategy::OneForOne => vec![failed],
@@ -124,11 +78,10 @@ pub(crate) fn affected<T: Copy + PartialEq>(strategy: Strategy, members: &[T], f
     }
 }
 
-/// The children a quarantine stops (within `members`, in declaration
-/// order): the whole scope when the budget is a group's or the
-/// supervisor's; when it is one child's override, only the children a
-/// restart of that child would touch, so that an override on one child never
-/// quarantines its siblings.
+/// The children a quarantine stops (of `members`, in declaration order):
+/// the whole scope when the budget is a group's or the supervisor's; when it
+/// is one child's override, only the children a restart of that child would
+/// touch, so that an override on one child never quarantines its siblings.
 pub(crate) fn quarantined<T: Copy + PartialEq>(
     override_budget: bool,
     strategy: Strategy,
@@ -136,6 +89,64 @@ pub(crate) fn quarantined<T: Copy + PartialEq>(
     failed: T,
 ) -> Vec<T> {
     if override_budget { affected(strategy, members, failed) } else { members.to_vec() }
+}
+
+/// Whether the worker's own task may restart it (see `runtime::lane`): a
+/// worker restarted alone (one_for_one) and at once (no backoff), with
+/// nothing the supervisor must watch between runs (no heartbeat, no start
+/// timeout, not significant) and that is restarted at all.
+pub(crate) fn restarts_in_task(
+    is_worker: bool,
+    restart: Restart,
+    significant: bool,
+    timed: bool,
+    strategy: Strategy,
+) -> bool {
+    is_worker && restart != Restart::Temporary && !significant && !timed && strategy == Strategy::OneForOne
+}
+
+/// Consecutive failures of a child after a run that lasted `ran` and ended
+/// with `reason`: one more after a failure, counted afresh once a run has
+/// lasted the backoff's `max`; unchanged after a normal end.
+pub(crate) fn failures_after(failures: u32, reason: &ExitReason, ran: Duration, backoff: Backoff) -> u32 {
+    if !reason.is_failure() {
+        return failures;
+    }
+    let base = if backoff.reset_after().is_some_and(|reset| ran >= reset) { 0 } else { failures };
+    base.saturating_add(1)
+}
+
+/// The delay before a restart: the backoff's after a failure, none after a
+/// normal end.
+pub(crate) fn restart_delay(reason: &ExitReason, backoff: Backoff, failures: u32) -> Duration {
+    if reason.is_failure() { backoff.delay(failures.max(1)) } else { Duration::ZERO }
+}
+
+/// What a heartbeat check finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Heartbeat {
+    /// Alive: check again at this time.
+    CheckAt(Instant),
+    /// Silent for longer than its interval.
+    Missed,
+}
+
+/// Whether a run that started at `started` and last beat at `last_beat`
+/// has missed its heartbeat `interval` by `now`.
+pub(crate) fn heartbeat(started: Instant, last_beat: Option<Instant>, interval: Duration, now: Instant) -> Heartbeat {
+    let last = last_beat.map_or(started, |beat| beat.max(started));
+    let due = deadline(last, interval);
+    if now < due { Heartbeat::CheckAt(due) } else { Heartbeat::Missed }
+}
+
+/// The longest a deadline reaches ahead: thirty years (as tokio's own "far
+/// future"), so that a very long duration means "practically never" and
+/// never overflows the clock.
+const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + d`, saturated at thirty years ahead.
+pub(crate) fn deadline(now: Instant, d: Duration) -> Instant {
+    now + d.min(FAR)
 }
 
 /// Whether a significant child's exit counts for auto_shutdown (OTP: a
@@ -163,62 +174,34 @@ pub(crate) fn auto_shutdown_now(auto: AutoShutdown, significant_left: usize) -> 
 mod tests {
     use super::*;
 
-    #[test]
-    fn window_allows_max_then_exceeds() {
-        let t0 = Instant::now();
-        let mut w = Window::default();
-        let within = Duration::from_secs(5);
-        assert_eq!(w.record(t0, 3, within), (1, false));
-        assert_eq!(w.record(t0, 3, within), (2, false));
-        assert_eq!(w.record(t0, 3, within), (3, false));
-        assert_eq!(w.record(t0, 3, within), (4, true));
+    fn failed() -> ExitReason {
+        ExitReason::Panicked("x".into())
     }
 
     #[test]
-    fn window_forgets_restarts_older_than_within() {
-        let t0 = Instant::now();
-        let mut w = Window::default();
-        let within = Duration::from_secs(1);
-        w.record(t0, 1, within);
-        assert_eq!(w.record(t0 + Duration::from_millis(999), 1, within), (2, true));
-        let mut w = Window::default();
-        w.record(t0, 1, within);
-        assert_eq!(w.record(t0 + Duration::from_secs(1), 1, within), (1, false));
-    }
-
-    #[test]
-    fn try_record_refuses_what_record_would_exceed() {
-        let t0 = Instant::now();
-        let within = Duration::from_secs(1);
-        let mut w = Window::default();
-        assert!(w.try_record(t0, 2, within));
-        assert!(w.try_record(t0, 2, within));
-        // The third would exceed: refused, and not recorded.
-        assert!(!w.try_record(t0, 2, within));
-        assert_eq!(w.times.len(), 2);
-        // `record` then reports the budget exceeded with the same count.
-        assert_eq!(w.record(t0, 2, within), (3, true));
-        // Once the window has moved on, there is room again.
-        let mut w = Window::default();
-        assert!(w.try_record(t0, 1, within));
-        assert!(w.try_record(t0 + within, 1, within));
-        assert!(!Window::default().try_record(t0, 0, within));
-    }
-
-    #[test]
-    fn zero_budget_exceeds_on_first_restart() {
-        let mut w = Window::default();
-        assert_eq!(w.record(Instant::now(), 0, Duration::from_secs(1)), (1, true));
-    }
-
-    #[test]
-    fn window_stays_bounded() {
-        let t0 = Instant::now();
-        let mut w = Window::default();
-        for _ in 0..1000 {
-            w.record(t0, 2, Duration::from_secs(60));
-        }
-        assert_eq!(w.times.len(), 3);
+    fn scope_is_the_innermost_layer_with_a_budget() {
+        let sup = Policy::new().strategy(Strategy::OneForAll);
+        // Nothing below the supervisor: its scope, its budget.
+        let s = scope_of(7, None, None, sup);
+        assert_eq!((s.group, s.strategy, s.budget), (None, Strategy::OneForAll, ScopeKey::Supervisor));
+        // A group without a budget of its own: the group's members restart
+        // with its strategy, against the supervisor's budget.
+        let g = Policy::new().strategy(Strategy::RestForOne);
+        let s = scope_of(7, None, Some((1, g)), sup);
+        assert_eq!((s.group, s.strategy, s.budget), (Some(1), Strategy::RestForOne, ScopeKey::Supervisor));
+        // A group with a budget counts against it.
+        let s = scope_of(7, None, Some((1, g.max_restarts(10))), sup);
+        assert_eq!(s.budget, ScopeKey::Group(1));
+        // An override with a budget wins over the group's.
+        let o = Policy::new().within(Duration::from_secs(1)).escalation(Escalation::Quarantine);
+        let s = scope_of(7, Some(o), Some((1, g.max_restarts(10))), sup);
+        assert_eq!(
+            (s.strategy, s.budget, s.escalation),
+            (Strategy::RestForOne, ScopeKey::Child(7), Escalation::Quarantine)
+        );
+        // An override that sets only a strategy keeps the group's budget.
+        let s = scope_of(7, Some(Policy::new().strategy(Strategy::OneForOne)), Some((1, g.max_restarts(10))), sup);
+        assert_eq!((s.strategy, s.budget), (Strategy::OneForOne, ScopeKey::Group(1)));
     }
 
     #[test]
@@ -228,6 +211,7 @@ mod tests {
         assert_eq!(affected(Strategy::OneForAll, &m, 2), vec![1, 2, 3, 4]);
         assert_eq!(affected(Strategy::RestForOne, &m, 2), vec![2, 3, 4]);
         assert_eq!(affected(Strategy::RestForOne, &m, 4), vec![4]);
+        assert_eq!(affected(Strategy::RestForOne, &m, 9), vec![9]);
     }
 
     #[test]
@@ -240,11 +224,66 @@ mod tests {
 
     #[test]
     fn restart_policies() {
-        let fail = ExitReason::Panicked("x".into());
         assert!(should_restart(Restart::Permanent, &ExitReason::Normal));
-        assert!(should_restart(Restart::Transient, &fail));
+        assert!(should_restart(Restart::Transient, &failed()));
         assert!(!should_restart(Restart::Transient, &ExitReason::Normal));
-        assert!(!should_restart(Restart::Temporary, &fail));
+        assert!(!should_restart(Restart::Temporary, &failed()));
+    }
+
+    #[test]
+    fn only_plain_one_for_one_workers_restart_in_their_task() {
+        assert!(restarts_in_task(true, Restart::Permanent, false, false, Strategy::OneForOne));
+        assert!(restarts_in_task(true, Restart::Transient, false, false, Strategy::OneForOne));
+        assert!(!restarts_in_task(false, Restart::Permanent, false, false, Strategy::OneForOne), "a supervisor");
+        assert!(!restarts_in_task(true, Restart::Temporary, false, false, Strategy::OneForOne));
+        assert!(!restarts_in_task(true, Restart::Transient, true, false, Strategy::OneForOne), "significant");
+        assert!(!restarts_in_task(true, Restart::Permanent, false, true, Strategy::OneForOne), "timed");
+        assert!(!restarts_in_task(true, Restart::Permanent, false, false, Strategy::OneForAll));
+        assert!(!restarts_in_task(true, Restart::Permanent, false, false, Strategy::RestForOne));
+    }
+
+    #[test]
+    fn failures_count_up_and_reset_after_a_long_run() {
+        let b = Backoff::exponential(Duration::from_millis(10), Duration::from_secs(1));
+        assert_eq!(failures_after(0, &failed(), Duration::ZERO, b), 1);
+        assert_eq!(failures_after(3, &failed(), Duration::from_millis(999), b), 4);
+        // A run that lasted the backoff's max starts the count afresh.
+        assert_eq!(failures_after(3, &failed(), Duration::from_secs(1), b), 1);
+        // A normal end neither counts nor resets.
+        assert_eq!(failures_after(3, &ExitReason::Normal, Duration::from_secs(9), b), 3);
+        // Without a backoff the count only grows, and saturates.
+        assert_eq!(failures_after(u32::MAX, &failed(), Duration::from_secs(9), Backoff::None), u32::MAX);
+    }
+
+    #[test]
+    fn delay_follows_the_backoff_after_failures_only() {
+        let b = Backoff::exponential(Duration::from_millis(10), Duration::from_millis(10));
+        assert_eq!(restart_delay(&failed(), b, 0), Duration::from_millis(10));
+        assert_eq!(restart_delay(&ExitReason::Normal, b, 3), Duration::ZERO);
+        assert_eq!(restart_delay(&failed(), Backoff::None, 3), Duration::ZERO);
+        let huge = Backoff::exponential(Duration::MAX / 2, Duration::MAX);
+        assert!(restart_delay(&failed(), huge, 40) >= Duration::MAX / 2, "no overflow on huge delays");
+    }
+
+    #[test]
+    fn heartbeat_is_missed_once_silent_for_its_interval() {
+        let t0 = Instant::now();
+        let d = Duration::from_millis(100);
+        assert_eq!(heartbeat(t0, None, d, t0), Heartbeat::CheckAt(t0 + d));
+        assert_eq!(heartbeat(t0, None, d, t0 + d), Heartbeat::Missed);
+        let beat = t0 + Duration::from_millis(60);
+        assert_eq!(heartbeat(t0, Some(beat), d, t0 + d), Heartbeat::CheckAt(beat + d));
+        // A beat from before the run started (an earlier run) does not count.
+        let late_start = t0 + Duration::from_millis(80);
+        assert_eq!(heartbeat(late_start, Some(beat), d, late_start), Heartbeat::CheckAt(late_start + d));
+        assert!(matches!(heartbeat(t0, None, Duration::MAX, t0), Heartbeat::CheckAt(_)), "no overflow");
+    }
+
+    #[test]
+    fn deadlines_saturate() {
+        let now = Instant::now();
+        assert_eq!(deadline(now, Duration::from_secs(1)), now + Duration::from_secs(1));
+        assert_eq!(deadline(now, Duration::MAX), now + FAR);
     }
 
     #[test]

@@ -16,19 +16,35 @@ pub(crate) type Exit = Result<(), SupervisorError>;
 
 pub(crate) enum Command {
     WhichChildren(oneshot::Sender<Vec<ChildInfo>>),
-    StartChild(Box<ChildSpec>, oneshot::Sender<Result<(), CommandError>>),
+    StartChild(Box<ChildSpec>, oneshot::Sender<Result<String, CommandError>>),
     TerminateChild(Arc<str>, oneshot::Sender<Result<(), CommandError>>),
     RestartChild(Arc<str>, oneshot::Sender<Result<(), CommandError>>),
     DeleteChild(Arc<str>, oneshot::Sender<Result<(), CommandError>>),
     Supervisor(Arc<str>, oneshot::Sender<Result<SupervisorHandle, CommandError>>),
+    CheckInvariants(oneshot::Sender<Result<(), String>>),
 }
 
+/// What every handle of one supervisor shares, and each of its runs holds
+/// (through its context).
 pub(crate) struct Shared {
     pub(crate) path: Arc<str>,
     /// Cancelled to ask this supervisor to shut down.
     pub(crate) stop: CancellationToken,
     pub(crate) exit: watch::Receiver<Option<Exit>>,
     pub(crate) tree: Arc<super::Tree>,
+    pub(crate) tx: mpsc::Sender<Command>,
+}
+
+/// What the handles a root's `start` gave out share: when the last one is
+/// dropped, nobody owns the tree any more and it shuts down.
+struct Owner {
+    stop: CancellationToken,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
 }
 
 /// A handle to a running supervisor: commands, nested handles, shutdown and
@@ -37,15 +53,19 @@ pub(crate) struct Shared {
 /// Every command answers promptly: a supervisor that has ended, or is
 /// shutting down, answers [`CommandError::NotRunning`].
 ///
-/// Dropping every clone of the root's handle shuts the tree down gracefully
-/// in the background (in reverse order, with each child's shutdown policy),
-/// so that a tree can never outlive all of its owners; keep a handle, or
-/// await [`wait`](Self::wait), for as long as the tree should run. Handles of
-/// nested supervisors do not keep them alive: their parent does.
+/// Dropping every clone of the handle that [`SupervisorSpec::start`] gave
+/// shuts the tree down gracefully in the background (in reverse order, with
+/// each child's shutdown policy), so that a tree can never outlive all of
+/// its owners; keep a handle, or await [`wait`](Self::wait), for as long as
+/// the tree should run. Handles of nested supervisors, and those a run gets
+/// from [`Context::supervisor`](crate::Context::supervisor), do not keep
+/// their supervisor alive: their parent, or the root's owners, do.
+///
+/// [`SupervisorSpec::start`]: crate::SupervisorSpec::start
 #[derive(Clone)]
 pub struct SupervisorHandle {
-    pub(crate) tx: mpsc::Sender<Command>,
     pub(crate) shared: Arc<Shared>,
+    owner: Option<Arc<Owner>>,
 }
 
 /// What a child is, in [`ChildInfo`].
@@ -110,6 +130,17 @@ pub struct ChildrenCount {
 }
 
 impl SupervisorHandle {
+    /// The handle of a root, given by its start: its clones own the tree.
+    pub(crate) fn owning(shared: Arc<Shared>) -> Self {
+        let owner = Arc::new(Owner { stop: shared.stop.clone() });
+        SupervisorHandle { shared, owner: Some(owner) }
+    }
+
+    /// A handle that does not keep its supervisor alive.
+    pub(crate) fn unowned(shared: Arc<Shared>) -> Self {
+        SupervisorHandle { shared, owner: None }
+    }
+
     /// The supervisor's path from the root (`app/http`).
     pub fn path(&self) -> &str {
         &self.shared.path
@@ -121,7 +152,7 @@ impl SupervisorHandle {
 
     async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, CommandError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(make(tx)).await.map_err(|_| self.not_running())?;
+        self.shared.tx.send(make(tx)).await.map_err(|_| self.not_running())?;
         rx.await.map_err(|_| self.not_running())
     }
 
@@ -142,11 +173,11 @@ impl SupervisorHandle {
         })
     }
 
-    /// Adds a child at run time and starts it; resolves once it runs. Limited
-    /// by `max_children`; the child is not kept across a restart of this
-    /// supervisor, and is stopped concurrently with the other dynamic
-    /// children at shutdown.
-    pub async fn start_child(&self, child: ChildSpec) -> Result<(), CommandError> {
+    /// Adds a child at run time and starts it; resolves once it runs, with
+    /// its path (`app/conn-7`). Limited by `max_children`; the child is not
+    /// kept across a restart of this supervisor, and is stopped
+    /// concurrently with the other dynamic children at shutdown.
+    pub async fn start_child(&self, child: ChildSpec) -> Result<String, CommandError> {
         self.call(|tx| Command::StartChild(Box::new(child), tx)).await?
     }
 
@@ -170,6 +201,16 @@ impl SupervisorHandle {
     /// The handle of a running nested supervisor, by its id.
     pub async fn supervisor(&self, id: &str) -> Result<SupervisorHandle, CommandError> {
         self.call(|tx| Command::Supervisor(Arc::from(id), tx)).await?
+    }
+
+    /// Checks the supervisor's internal invariants now, and reports any that
+    /// a supervisor of the tree found broken after one of its steps (debug
+    /// builds check after every step). For the library's own tests.
+    #[doc(hidden)]
+    pub async fn check_invariants(&self) -> Result<(), String> {
+        self.shared.tree.violations()?;
+        // A supervisor that has ended holds no state to check.
+        self.call(Command::CheckInvariants).await.unwrap_or(Ok(()))
     }
 
     /// Subscribes to the events of the whole tree from now on.
@@ -231,6 +272,10 @@ impl SupervisorHandle {
 
 impl std::fmt::Debug for SupervisorHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SupervisorHandle").field("path", &self.path()).field("finished", &self.is_finished()).finish()
+        f.debug_struct("SupervisorHandle")
+            .field("path", &self.path())
+            .field("owns_tree", &self.owner.is_some())
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }

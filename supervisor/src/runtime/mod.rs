@@ -1,38 +1,50 @@
 //! The runtime: one task per supervisor, its handle, and the tree they share.
+//!
+//! Files, each owning one thing: `supervisor` (the loop, restarts and
+//! escalation), `job` (what a supervisor is in the middle of), `child` (a
+//! child's phase and its invariants), `commands` (the handle's commands),
+//! `decide` (the decisions, as pure functions), `window` (restart
+//! intensity), `report` (logs, metrics and events), `run` and `cell` (one
+//! run of a child as a task, and what it shares with its supervisor),
+//! `lane` (restarts a task makes by itself), `handle`, `event`,
+//! `snapshot`, `service`.
 
+pub(crate) mod cell;
+mod child;
+mod commands;
 mod decide;
-mod event;
-mod handle;
+pub(crate) mod event;
+pub(crate) mod handle;
+mod job;
 mod lane;
+mod lifecycle;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod report;
+pub(crate) mod run;
 mod service;
 mod snapshot;
 mod supervisor;
+mod timers;
+mod window;
 
-use std::future::Future;
+use std::hash::Hasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, oneshot};
-use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 pub use event::{Event, EventKind, RecvError, Subscription};
 pub use handle::{ChildInfo, ChildKindName, ChildState, ChildrenCount, SupervisorHandle};
 pub use service::{Signal, TreeExit};
 pub use snapshot::{ChildSnapshot, Snapshot};
 
-use crate::error::{ExitReason, StartError, SupervisorError};
+use crate::error::{StartError, SupervisorError};
 use crate::spec::SupervisorSpec;
-use crate::worker::Context;
-pub(crate) use lane::{Lane, run_in_lane};
-use supervisor::{StartReport, Supervisor};
-
-/// What a child's task returns: `Ok` for a normal end, or why it failed.
-pub(crate) type RunOutput = Result<(), ExitReason>;
+use job::StartReport;
+use supervisor::Supervisor;
 
 /// Events held for slow subscribers before they start losing the oldest.
 const EVENT_CAPACITY: usize = 1024;
@@ -48,9 +60,14 @@ pub(crate) struct Tree {
     /// Live subscriptions; read on every event, so an atomic rather than
     /// the channel's own count, which takes a lock.
     pub(crate) subscribers: AtomicUsize,
+    /// Invariants a supervisor found broken after a step (debug builds).
+    #[cfg(debug_assertions)]
+    violations: Mutex<Vec<String>>,
 }
 
 impl Tree {
+    /// Sends an event (and counts it, with the `metrics` feature). Only the
+    /// `report` functions call this.
     pub(crate) fn emit(&self, path: &Arc<str>, attempt: u32, kind: EventKind) {
         #[cfg(feature = "metrics")]
         metrics::record(path, &kind);
@@ -72,18 +89,25 @@ impl Tree {
     pub(crate) fn cause(&self) -> Option<SupervisorError> {
         self.cause.lock().ok().and_then(|c| c.clone())
     }
-}
 
-/// Spawns one run of a child into its supervisor's task set, inside a span
-/// that carries the child's path and attempt.
-pub(crate) fn spawn_run<F>(set: &mut JoinSet<RunOutput>, ctx: Context, run: F) -> AbortHandle
-where
-    F: Future<Output = RunOutput> + Send + 'static,
-{
-    let span = tracing::info_span!("child", path = %ctx.path(), attempt = ctx.attempt());
-    // Without a subscriber that wants the span, the wrapper would only make
-    // every task bigger.
-    if span.is_disabled() { set.spawn(run) } else { set.spawn(run.instrument(span)) }
+    #[cfg(debug_assertions)]
+    pub(crate) fn record_violation(&self, violation: String) {
+        tracing::error!(%violation, "supervisor invariant broken");
+        if let Ok(mut all) = self.violations.lock() {
+            all.push(violation);
+        }
+    }
+
+    /// The invariants found broken so far (none outside debug builds).
+    pub(crate) fn violations(&self) -> Result<(), String> {
+        #[cfg(debug_assertions)]
+        if let Ok(all) = self.violations.lock()
+            && !all.is_empty()
+        {
+            return Err(all.join("; "));
+        }
+        Ok(())
+    }
 }
 
 /// Starts a tree; the same as [`SupervisorSpec::start`].
@@ -98,29 +122,65 @@ where
 /// # Ok(()) }
 /// ```
 pub async fn start(spec: SupervisorSpec) -> Result<SupervisorHandle, StartError> {
-    start_root(spec).await
+    spec.start().await
 }
 
-pub(crate) async fn start_root(spec: SupervisorSpec) -> Result<SupervisorHandle, StartError> {
-    spec.validate()?;
-    let root_stop = CancellationToken::new();
-    let tree = Arc::new(Tree {
-        epoch: Instant::now(),
-        root_stop: root_stop.clone(),
-        cause: Mutex::new(None),
-        events: broadcast::channel(EVENT_CAPACITY).0,
-        subscribers: AtomicUsize::new(0),
-    });
-    // The root has no parent to kill it: its kill token is never cancelled.
-    let (sup, handle) = Supervisor::new(spec, "", tree, root_stop, CancellationToken::new());
-    let (tx, rx) = oneshot::channel();
-    let span = tracing::info_span!("supervisor", path = %handle.path());
-    // The root task is owned through its handles: it ends by itself once it
-    // is shut down, or once every handle is dropped.
-    tokio::spawn(sup.run(StartReport::Root(tx)).instrument(span));
-    match rx.await {
-        Ok(Ok(())) => Ok(handle),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Err(StartError::Cancelled { supervisor: handle.path().to_string() }),
+impl SupervisorSpec {
+    /// Validates the spec and starts the tree on the current tokio runtime:
+    /// children start in declaration order, each running once ready. Returns
+    /// the root's handle once every child runs, or the error of the child
+    /// that failed to start (those started before it are stopped first).
+    ///
+    /// Dropping the returned future before it resolves stops what it has
+    /// started, in reverse order, as dropping the handle would.
+    pub async fn start(self) -> Result<SupervisorHandle, StartError> {
+        self.validate()?;
+        let root_stop = CancellationToken::new();
+        let tree = Arc::new(Tree {
+            epoch: Instant::now(),
+            root_stop: root_stop.clone(),
+            cause: Mutex::new(None),
+            events: broadcast::channel(EVENT_CAPACITY).0,
+            subscribers: AtomicUsize::new(0),
+            #[cfg(debug_assertions)]
+            violations: Mutex::new(Vec::new()),
+        });
+        // The root has no parent to kill it: its kill token is never cancelled.
+        let (sup, shared) = Supervisor::new(self, "", tree, root_stop, CancellationToken::new());
+        // Made before the root runs: if this future is dropped while the
+        // root starts its children, the handle goes with it, and the root
+        // sees it has no owner left.
+        let handle = SupervisorHandle::owning(shared);
+        let (tx, rx) = oneshot::channel();
+        // The root task is owned through its handles: it ends by itself once
+        // it is shut down, or once every handle is dropped.
+        tokio::spawn(sup.run_boxed(StartReport::Root(tx)));
+        match rx.await {
+            Ok(Ok(())) => Ok(handle),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(StartError::Cancelled { supervisor: handle.path().to_string() }),
+        }
+    }
+}
+
+/// Hashes task ids, which tokio hands out as distinct integers, as they
+/// are: the map is touched on every start and exit.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Spread consecutive ids over the table's high bits too.
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }

@@ -1,0 +1,176 @@
+//! One run of a child as a task: a worker with its type erased, spawned
+//! into its supervisor's task set inside its span, with a panic caught as
+//! its end.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use tokio::task::{AbortHandle, JoinError, JoinSet};
+use tracing::Instrument;
+
+use super::lane::{Lane, run_in_lane};
+use crate::error::ExitReason;
+use crate::worker::{Context, Worker, WorkerResult};
+
+/// What a child's task returns: `Ok` for a normal end, or why it failed.
+pub(crate) type RunOutput = Result<(), ExitReason>;
+
+/// A worker with its type erased, so that one supervisor holds many kinds.
+pub(crate) trait ErasedWorker: Send + 'static {
+    fn clone_box(&self) -> Box<dyn ErasedWorker>;
+    fn type_name(&self) -> &'static str;
+    /// Spawns one run into the supervisor's task set, its span a child of
+    /// the supervisor's; with a lane, a task that restarts the worker by
+    /// itself while the lane allows. Fails, spawning nothing, when the
+    /// worker's `Clone` panics.
+    fn spawn(
+        &self,
+        set: &mut JoinSet<RunOutput>,
+        ctx: Context,
+        lane: Option<Lane>,
+        supervisor: &tracing::Span,
+    ) -> Result<AbortHandle, ExitReason>;
+}
+
+/// A worker as a child spec keeps it.
+pub(crate) fn erase<W: Worker>(worker: W) -> Box<dyn ErasedWorker> {
+    Box::new(Erased(worker))
+}
+
+struct Erased<W>(W);
+
+impl<W: Worker> ErasedWorker for Erased<W> {
+    fn clone_box(&self) -> Box<dyn ErasedWorker> {
+        Box::new(Erased(self.0.clone()))
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<W>()
+    }
+
+    fn spawn(
+        &self,
+        set: &mut JoinSet<RunOutput>,
+        ctx: Context,
+        lane: Option<Lane>,
+        supervisor: &tracing::Span,
+    ) -> Result<AbortHandle, ExitReason> {
+        let worker = clone_caught(&self.0)?;
+        if let Some(lane) = lane {
+            // The task's runs open their spans inside it: it carries the
+            // supervisor's span, so that theirs nest in it as the others do.
+            let task = run_in_lane(worker, ctx, lane);
+            return Ok(if supervisor.is_disabled() {
+                set.spawn(task)
+            } else {
+                set.spawn(task.instrument(supervisor.clone()))
+            });
+        }
+        let run_ctx = ctx.clone();
+        Ok(spawn_run(set, &ctx, supervisor, async move {
+            WorkerResult::into_result(worker.run(run_ctx).await).map_err(|e| ExitReason::Failed(Arc::from(e)))
+        }))
+    }
+}
+
+/// A clone of `value`, or the panic its `Clone` raised as a failure.
+pub(crate) fn clone_caught<T: Clone>(value: &T) -> Result<T, ExitReason> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| value.clone()))
+        .map_err(|payload| ExitReason::Panicked(panic_message(&*payload)))
+}
+
+/// Spawns one run of a child into its supervisor's task set, inside a span
+/// that carries the child's path and attempt, a child of the supervisor's.
+pub(crate) fn spawn_run<F>(
+    set: &mut JoinSet<RunOutput>,
+    ctx: &Context,
+    supervisor: &tracing::Span,
+    run: F,
+) -> AbortHandle
+where
+    F: Future<Output = RunOutput> + Send + 'static,
+{
+    let span = tracing::info_span!(parent: supervisor, "child", path = %ctx.path(), attempt = ctx.attempt());
+    // Without a subscriber that wants the span, the wrapper would only make
+    // every task bigger.
+    if span.is_disabled() { set.spawn(run) } else { set.spawn(run.instrument(span)) }
+}
+
+pin_project_lite::pin_project! {
+    /// One run of a worker, in its span when it has one, with a panic
+    /// caught as its end. A hand-written future rather than a closure over
+    /// a pinned `async` block: nothing but the run and the span is kept.
+    pub(crate) struct OneRun<F> {
+        #[pin]
+        run: F,
+        span: Option<Box<tracing::Span>>,
+    }
+}
+
+impl<F> OneRun<F> {
+    /// `run`, in the span of the run `ctx` speaks for.
+    pub(crate) fn new(run: F, ctx: &Context) -> Self {
+        OneRun { run, span: run_span(ctx) }
+    }
+}
+
+impl<F: Future> Future for OneRun<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.as_ref().map(|s| s.enter());
+        // The run is dropped, never polled again, once it has panicked.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| this.run.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    }
+}
+
+/// The span of one run, boxed: it sits in the task only when a subscriber
+/// wants it. (A function of its own, so that the unboxed span is not kept
+/// in the task's state.)
+fn run_span(ctx: &Context) -> Option<Box<tracing::Span>> {
+    let span = tracing::info_span!("child", path = %ctx.path(), attempt = ctx.attempt());
+    (!span.is_disabled()).then(|| Box::new(span))
+}
+
+/// Why a run ended, from its task's result; `stopping` when the supervisor
+/// asked it to stop.
+pub(crate) fn classify(end: Result<RunOutput, JoinError>, stopping: bool) -> ExitReason {
+    match end {
+        Ok(Ok(())) if stopping => ExitReason::Shutdown,
+        Ok(Ok(())) => ExitReason::Normal,
+        Ok(Err(reason)) => reason,
+        Err(e) if e.is_cancelled() => ExitReason::Killed,
+        Err(e) => ExitReason::Panicked(panic_message(&*e.into_panic())),
+    }
+}
+
+/// Why a run ended, from what it returned or the panic it raised.
+pub(crate) fn exit_reason<R: WorkerResult>(end: Result<R, Box<dyn Any + Send>>) -> ExitReason {
+    match end {
+        Ok(out) => match out.into_result() {
+            Ok(()) => ExitReason::Normal,
+            Err(e) => ExitReason::Failed(Arc::from(e)),
+        },
+        Err(payload) => ExitReason::Panicked(panic_message(&*payload)),
+    }
+}
+
+/// A panic's message, from its payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Arc<str> {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        Arc::from(*s)
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        Arc::from(s.as_str())
+    } else {
+        Arc::from("a non-string panic payload")
+    }
+}
