@@ -51,6 +51,8 @@ mod inspect;
 mod policy;
 mod runtime;
 mod spec;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod worker;
 
 pub use error::{AutoShutdownName, CommandError, ExitReason, SpecError, SpecErrors, StartError, SupervisorError};
