@@ -47,12 +47,16 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
+mod inspect;
 mod policy;
 mod runtime;
 mod spec;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod worker;
 
 pub use error::{AutoShutdownName, CommandError, ExitReason, SpecError, SpecErrors, StartError, SupervisorError};
+pub use inspect::{RestartBound, RestartBoundExceeded};
 pub use policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
 pub use runtime::{
     ChildInfo, ChildKindName, ChildSnapshot, ChildState, ChildrenCount, Event, EventKind, RecvError, Signal, Snapshot,
