@@ -7,7 +7,7 @@
 //! ```text
 //! {
 //!     use ::supervisor as __supervisor;
-//!     __supervisor::__private::build_the_tree_in_a_function(&mut Some(move || {
+//!     __supervisor::__private::build_the_tree_in_a_function(&mut Some(|| {
 //!         __supervisor::SupervisorSpec::new("app").child(ChildSpec::worker("a", EXPR).shutdown({ VALUE }))
 //!     }))
 //! }
@@ -41,7 +41,7 @@ pub(crate) fn tree(root: &CheckedSupervisor, krate: &TokenStream) -> TokenStream
     let lets = values.lets;
     let build = quote_spanned! {root.span=>
         __supervisor::__private::build_the_tree_in_a_function(
-            &mut ::core::option::Option::Some(move || #spec)
+            &mut ::core::option::Option::Some(|| #spec)
         )
     };
     let import = import(krate);

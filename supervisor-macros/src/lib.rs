@@ -49,7 +49,9 @@ use proc_macro::TokenStream;
 /// `validate()` at start. Duplicate ids, unknown groups and override targets,
 /// misplaced or misspelled options, zero or inverted durations and the
 /// `significant`/`auto_shutdown` rules are compile errors on the offending
-/// token. See the crate's README for every option and rule.
+/// token. `crate = sv;` before the root says where the `supervisor` crate is
+/// when the calling crate names it otherwise. See the crate's README for
+/// every option and rule.
 #[proc_macro]
 pub fn supervision_tree(input: TokenStream) -> TokenStream {
     let (tree, mut errors) = parse::tree(input.into());
@@ -98,7 +100,8 @@ pub fn supervision_tree(input: TokenStream) -> TokenStream {
 /// checked like the tree's; the tree's per-child options win over them.
 /// `run` may return `()` or `Result<(), E>` with `E` convertible to a boxed
 /// error. The struct must be `Clone` (each start runs a fresh clone) and
-/// `Send + 'static`; generics are allowed.
+/// `Send + 'static`; generics are allowed. `crate = sv` says where the
+/// `supervisor` crate is when the calling crate names it otherwise.
 #[proc_macro_attribute]
 pub fn worker(args: TokenStream, item: TokenStream) -> TokenStream {
     worker::expand(args.into(), item.into()).into()

@@ -15,6 +15,7 @@ async fn connect(log: &RefCell<Vec<&'static str>>) -> Result<Idle, std::io::Erro
 
 async fn build(log: &RefCell<Vec<&'static str>>, fail: bool) -> Result<SupervisorSpec, std::io::Error> {
     let note = |what: &'static str| log.borrow_mut().push(what);
+    let tag = String::from("kept");
     let spec = supervision_tree! {
         supervisor app {
             worker a = { note("a"); Idle };
@@ -26,9 +27,11 @@ async fn build(log: &RefCell<Vec<&'static str>>, fail: bool) -> Result<Superviso
                 note("c.shutdown");
                 Duration::from_secs(2)
             }) = { note("c"); Idle };
-            worker d = { note("d"); Idle };
+            worker d = { note("d"); let _ = tag.clone(); Idle };
         }
     };
+    // What the tree only borrows is still there after it.
+    assert_eq!(tag, "kept");
     Ok(spec)
 }
 
