@@ -1,17 +1,30 @@
-//! A typed view of the DSL: the tree as parsed ([`Supervisor`], [`Item`],
-//! [`RawOption`]), the vocabulary of options ([`KEYS`], the enum words), and
-//! the checked options that `validate` hands to `expand` ([`Options`]).
+//! A typed view of the DSL: the tree as parsed ([`Tree`], [`Supervisor`],
+//! [`Item`], [`RawOption`]), the vocabulary of options ([`KEYS`], the enum
+//! words), and the checked options that `validate` hands to `expand`
+//! ([`Options`]).
 
 use std::time::Duration;
 
-use proc_macro2::{Group as TokenGroup, Span};
+use proc_macro2::{Group as TokenGroup, Span, TokenStream};
 use syn::{Expr, Ident, Lit, ext::IdentExt};
+
+/// A whole `supervision_tree!` invocation.
+pub(crate) struct Tree {
+    /// `crate = PATH;`: where the `supervisor` crate is, when it is not
+    /// `::supervisor`.
+    pub(crate) krate: Option<syn::Path>,
+    /// The root, if one could be read.
+    pub(crate) root: Option<Supervisor>,
+}
 
 /// `supervisor ID (OPTIONS)? { ITEM* }`, the root or a nested one.
 pub(crate) struct Supervisor {
     pub(crate) id: Ident,
-    pub(crate) options: Vec<RawOption>,
+    pub(crate) options: RawOptions,
     pub(crate) items: Vec<Item>,
+    /// An item could not be read: rules that need every item (unknown
+    /// groups, empty groups, unknown overrides, auto_shutdown) stay quiet.
+    pub(crate) incomplete: bool,
 }
 
 /// One item in a supervisor's braces.
@@ -29,15 +42,24 @@ pub(crate) enum Item {
 /// `worker ID (OPTIONS)? = EXPR;`
 pub(crate) struct Worker {
     pub(crate) id: Ident,
-    pub(crate) options: Vec<RawOption>,
-    pub(crate) expr: Expr,
+    pub(crate) options: RawOptions,
+    /// `None` when the value could not be read (its error is reported).
+    pub(crate) expr: Option<Expr>,
 }
 
 /// `group ID (OPTIONS)?;` or `override ID (OPTIONS)?;`
 pub(crate) struct Decl {
-    pub(crate) keyword: Ident,
     pub(crate) id: Ident,
-    pub(crate) options: Vec<RawOption>,
+    pub(crate) options: RawOptions,
+}
+
+/// The options of one item, as written.
+#[derive(Default)]
+pub(crate) struct RawOptions {
+    pub(crate) list: Vec<RawOption>,
+    /// An option could not be read at all (not even its key): any key may
+    /// be missing, so rules that depend on a key's absence stay quiet.
+    pub(crate) incomplete: bool,
 }
 
 /// `key`, `key = value`, as written.
@@ -58,6 +80,11 @@ pub(crate) enum RawValue {
     Range(Lit, Lit),
     /// `{ expr }`, evaluated at run time.
     Code(TokenGroup),
+    /// Rust written where the DSL takes a word or a literal:
+    /// `Strategy::OneForAll`, `Duration::from_secs(5)`.
+    Rust(TokenStream),
+    /// A value whose syntax error is reported already.
+    Broken(Span),
 }
 
 impl RawValue {
@@ -68,6 +95,8 @@ impl RawValue {
             RawValue::Lit(l) => l.span(),
             RawValue::Range(a, b) => a.span().join(b.span()).unwrap_or_else(|| a.span()),
             RawValue::Code(g) => g.span(),
+            RawValue::Rust(tokens) => tokens.clone().into_iter().next().map_or_else(|| key.span(), |t| t.span()),
+            RawValue::Broken(span) => *span,
         }
     }
 }
@@ -244,6 +273,8 @@ pub(crate) struct Opt {
 pub(crate) struct Options {
     pub(crate) list: Vec<Opt>,
     pub(crate) broken: Vec<&'static str>,
+    /// An option could not be read at all: every key counts as broken.
+    pub(crate) incomplete: bool,
 }
 
 impl Options {
@@ -251,9 +282,10 @@ impl Options {
         self.list.iter().find(|o| o.key == key)
     }
 
-    /// Whether `key` was written but could not be understood.
+    /// Whether `key` was written but could not be understood (or may have
+    /// been, in a list that could not be read).
     pub(crate) fn is_broken(&self, key: &str) -> bool {
-        self.broken.contains(&key)
+        self.incomplete || self.broken.contains(&key)
     }
 
     /// Whether the option is the literal enum word (not a run-time value).
@@ -265,6 +297,7 @@ impl Options {
 /// A supervisor whose rules hold (or whose errors have been reported).
 pub(crate) struct CheckedSupervisor {
     pub(crate) id: String,
+    pub(crate) span: Span,
     pub(crate) options: Options,
     pub(crate) children: Vec<CheckedChild>,
     pub(crate) groups: Vec<CheckedDecl>,
@@ -279,7 +312,8 @@ pub(crate) struct CheckedChild {
 }
 
 pub(crate) enum ChildKind {
-    Worker(Box<Expr>),
+    /// `None` when its value could not be read: it is checked, not expanded.
+    Worker(Option<Box<Expr>>),
     Supervisor(Box<CheckedSupervisor>),
 }
 

@@ -3,13 +3,19 @@
 //! re-exports them; their expansions name `::supervisor`.
 //!
 //! Data flows one way: tokens are parsed into a typed view of the tree
-//! (`parse`, `ast`), every rule is checked with errors on the token at fault
-//! (`validate`), and plain builder calls are generated (`expand`, `worker`).
+//! (`parse`, `ast`), options are typed (`options`), every rule is checked
+//! with errors on the token at fault (`validate`, worded in `rules`, which
+//! the runtime's `validate()` compiles too), and plain builder calls are
+//! generated (`expand`, `worker`) under the crate's path (`krate`).
 
 mod ast;
+mod diag;
 mod duration;
 mod expand;
+mod krate;
+mod options;
 mod parse;
+mod rules;
 mod suggest;
 mod validate;
 mod worker;
@@ -43,17 +49,33 @@ use proc_macro::TokenStream;
 /// `validate()` at start. Duplicate ids, unknown groups and override targets,
 /// misplaced or misspelled options, zero or inverted durations and the
 /// `significant`/`auto_shutdown` rules are compile errors on the offending
-/// token. See the crate's README for every option and rule.
+/// token. `crate = sv;` before the root says where the `supervisor` crate is
+/// when the calling crate names it otherwise. See the crate's README for
+/// every option and rule.
 #[proc_macro]
 pub fn supervision_tree(input: TokenStream) -> TokenStream {
-    let (root, syntax_errors) = parse::tree(input.into());
-    let Some(root) = root else {
-        return expand::fallback(syntax_errors).into();
+    let (tree, mut errors) = parse::tree(input.into());
+    let span = tree.root.as_ref().map_or_else(proc_macro2::Span::call_site, |r| r.id.span());
+    let krate = match krate::locate(tree.krate.as_ref(), span, |name| {
+        format!("`crate = {name};` before the root supervisor")
+    }) {
+        Ok(krate) => krate,
+        Err((error, renamed)) => {
+            errors.insert(0, error);
+            match renamed {
+                Some(krate) => krate,
+                None => return expand::without_crate(errors).into(),
+            }
+        }
     };
+    let Some(root) = tree.root else {
+        return expand::fallback(errors, &krate).into();
+    };
+    // The rules run after a syntax error too, on what parsed: a supervisor
+    // that lost an item keeps quiet the rules that need every item.
     let (checked, rule_errors) = validate::tree(root);
-    // After a syntax error, items are missing: the rules would report noise.
-    let errors = if syntax_errors.is_empty() { rule_errors } else { syntax_errors };
-    expand::with_errors(expand::tree(&checked), errors).into()
+    errors.extend(rule_errors);
+    expand::with_errors(expand::tree(&checked, &krate), errors).into()
 }
 
 /// Makes a struct a `supervisor::Worker` that calls its inherent
@@ -78,7 +100,8 @@ pub fn supervision_tree(input: TokenStream) -> TokenStream {
 /// checked like the tree's; the tree's per-child options win over them.
 /// `run` may return `()` or `Result<(), E>` with `E` convertible to a boxed
 /// error. The struct must be `Clone` (each start runs a fresh clone) and
-/// `Send + 'static`; generics are allowed.
+/// `Send + 'static`; generics are allowed. `crate = sv` says where the
+/// `supervisor` crate is when the calling crate names it otherwise.
 #[proc_macro_attribute]
 pub fn worker(args: TokenStream, item: TokenStream) -> TokenStream {
     worker::expand(args.into(), item.into()).into()

@@ -1,16 +1,24 @@
 //! `#[worker(OPTIONS)]`: checked per-type defaults and an `impl Worker` that
 //! calls the struct's inherent `async fn run(self, ctx: Context)`.
+//!
+//! Each way `run` can be wrong is one error that shows the signature to
+//! write: the expansion passes `run` through a check per property (it
+//! exists, takes `self` and the context, is async, returns `()` or a
+//! `Result`, is `Send`), each a trait of the runtime's `__private` module with
+//! its own `#[diagnostic::on_unimplemented]` message. They live there because
+//! the attribute cannot be resolved in a `#![no_implicit_prelude]` module.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::{Error, Item, ItemStruct};
 
-use crate::ast::Options;
-use crate::validate::{self, Owner};
-use crate::{expand, parse};
+use crate::ast::{Options, RawOptions, RawValue, name};
+use crate::options::Owner;
+use crate::{expand, krate, parse, validate};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let (raw, mut errors) = parse::attribute_options(args);
+    let (mut raw, mut errors) = parse::attribute_options(args);
+    let given = crate_option(&mut raw, &mut errors);
     let strukt = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Struct(s)) => s,
         Ok(other) => {
@@ -22,11 +30,22 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return with_errors(item, errors);
         }
     };
+    let krate = match krate::locate(given.as_ref(), Span::call_site(), |name| format!("`#[worker(crate = {name})]`")) {
+        Ok(krate) => krate,
+        Err((error, renamed)) => {
+            errors.insert(0, error);
+            match renamed {
+                Some(krate) => krate,
+                // Without the crate there is no `Worker` to implement.
+                None => return with_errors(item, errors),
+            }
+        }
+    };
     let type_name = strukt.ident.to_string();
-    let options = validate::options(&Owner::WorkerType { name: &type_name }, raw, &mut errors);
+    let options = validate::item_options(&Owner::WorkerType { name: &type_name }, raw, &mut errors);
     // The impl is emitted even when an option is wrong, so that the trees
     // using this worker do not fail too.
-    let worker_impl = worker_impl(&strukt, &options);
+    let worker_impl = worker_impl(&strukt, &options, &krate);
     let errors = errors.iter().map(Error::to_compile_error);
     quote! {
         #strukt
@@ -38,6 +57,29 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 fn with_errors(item: TokenStream, errors: Vec<Error>) -> TokenStream {
     let errors = errors.iter().map(Error::to_compile_error);
     quote!(#item #(#errors)*)
+}
+
+/// Takes `crate = PATH` out of the options: where the `supervisor` crate is.
+fn crate_option(raw: &mut RawOptions, errors: &mut Vec<Error>) -> Option<syn::Path> {
+    let at = raw.list.iter().position(|o| name(&o.key) == "crate")?;
+    let opt = raw.list.remove(at);
+    let path = match &opt.value {
+        RawValue::Word(w) => Ok(syn::Path::from(w.clone())),
+        RawValue::Rust(tokens) => syn::parse::Parser::parse2(parse::path_value, tokens.clone()),
+        RawValue::Lit(syn::Lit::Str(s)) => s.parse_with(syn::Path::parse_mod_style),
+        RawValue::Broken(_) => return None,
+        _ => Err(Error::new(
+            opt.value.span(&opt.key),
+            "`crate` takes the path of the `supervisor` crate, e.g. `crate = sv` or `crate = my_lib::supervisor`",
+        )),
+    };
+    match path {
+        Ok(path) => Some(path),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
 }
 
 /// Rule: `#[worker]` goes on a struct.
@@ -65,9 +107,8 @@ fn not_a_struct(item: &Item) -> Error {
     Error::new(span, format!("#[worker] goes on a struct, not on {what}: {fix}"))
 }
 
-fn worker_impl(strukt: &ItemStruct, options: &Options) -> TokenStream {
+fn worker_impl(strukt: &ItemStruct, options: &Options, krate: &TokenStream) -> TokenStream {
     let ident = &strukt.ident;
-    let name = ident.to_string();
     let generic = !strukt.generics.params.is_empty();
     let (impl_generics, ty_generics, where_clause) = strukt.generics.split_for_impl();
     let ty = quote!(#ident #ty_generics);
@@ -76,66 +117,64 @@ fn worker_impl(strukt: &ItemStruct, options: &Options) -> TokenStream {
     if generic {
         // A generic worker is a worker for the parameters that make it one.
         predicates.push(quote!(#ty: ::core::marker::Send + 'static));
+    } else {
+        // `for<'w>` keeps the bound from being "trivially false" on a struct
+        // that is not `Send`: the impl and `run` are then merely unusable,
+        // and the one error is `assert_worker`'s, on the field at fault.
+        predicates.push(quote!(for<'__w> #ty: ::core::marker::Send));
     }
     let fn_where = quote!(where #(#predicates,)*);
-    // `for<'w>` keeps the bound from being "trivially false" on a struct
-    // without `Clone`: then the impl is merely unusable, and the one error is
-    // `assert_clone`'s, which says what to add.
+    // The same for `Clone`: the one error is `assert_worker`'s, which says
+    // what to add.
     predicates.push(quote!(for<'__w> #ty: ::core::clone::Clone));
     let impl_where = quote!(where #(#predicates,)*);
 
     let defaults = defaults(options);
     let span = ident.span();
-    // `<T>::run` finds the inherent `run` first. Without one it would find
-    // `Worker::run` itself (when the trait is in scope) and recurse; the local
-    // trait below makes that an error that says what to add instead.
-    let call = quote_spanned!(span=> <#ty>::run(worker, ctx));
+    // `<T>::run` finds the inherent `run` first. Without one it finds the
+    // fallback imported below, whose bound says what to add (instead of
+    // `Worker::run` itself, which would recurse).
+    let fallback = if generic { quote!(Generic) } else { quote!(Plain) };
+    // All on the struct's name: rustc checks the fallback's bound at the type
+    // and at the path, and reports it once only when the two spans agree.
+    let call_ty = respan(ty.clone(), span);
+    let call = quote_spanned! {span=>
+        __supervisor::__private::run_is_async::<#call_ty, _>(
+            __supervisor::__private::run_takes_self_and_context::<#call_ty, _>(<#call_ty>::run, worker, ctx)
+        )
+    };
     // What `run` must return, spanned on the struct: a wrong return type or a
     // future that is not `Send` is reported there.
     let returns = quote_spanned! {span=>
-        impl ::core::future::Future<Output = impl ::supervisor::WorkerResult> + ::core::marker::Send
+        impl ::core::future::Future<Output = impl __supervisor::WorkerResult> + ::core::marker::Send
     };
-    let message = format!("`{name}` has no inherent `run` method for `#[worker]` to call");
-    let label = format!("#[worker] calls `{name}::run(self, ctx)`");
-    let note = format!(
-        "add `impl {name} {{{{ async fn run(self, ctx: supervisor::Context) {{{{ ... }}}} }}}}`; it may return `()` or `Result<(), E>`"
-    );
-    let assert_clone =
-        (!generic).then(|| quote_spanned!(span=> const _: () = ::supervisor::__private::assert_clone::<#ty>();));
+    let import = expand::import(krate);
+    let assert_worker =
+        (!generic).then(|| quote_spanned!(span=> const _: () = __supervisor::__private::assert_worker::<#ty>();));
     quote! {
         const _: () = {
-            #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
-            trait WorkerNeedsAnInherentRun {}
+            #import
+            #[allow(unused_imports)]
+            use __supervisor::__private::fallback::#fallback as _;
 
-            #[allow(dead_code)]
-            trait AddAnInherentAsyncFnRunToTheStruct: ::core::marker::Sized {
-                fn run(self, _: ::supervisor::Context) -> ::core::future::Ready<()>
-                where
-                    Self: WorkerNeedsAnInherentRun,
-                {
-                    ::core::future::ready(())
-                }
-            }
-            impl<T> AddAnInherentAsyncFnRunToTheStruct for T {}
-
-            fn __supervisor_run #impl_generics (worker: #ty, ctx: ::supervisor::Context) -> #returns
+            fn __supervisor_run #impl_generics (worker: #ty, ctx: __supervisor::Context) -> #returns
             #fn_where
             {
                 #call
             }
 
-            impl #impl_generics ::supervisor::Worker for #ty #impl_where {
+            impl #impl_generics __supervisor::Worker for #ty #impl_where {
                 #defaults
 
                 fn run(
                     self,
-                    ctx: ::supervisor::Context,
-                ) -> impl ::core::future::Future<Output = impl ::supervisor::WorkerResult> + ::core::marker::Send {
+                    ctx: __supervisor::Context,
+                ) -> impl ::core::future::Future<Output = impl __supervisor::WorkerResult> + ::core::marker::Send {
                     __supervisor_run(self, ctx)
                 }
             }
 
-            #assert_clone
+            #assert_worker
         };
     }
 }
@@ -151,9 +190,25 @@ fn defaults(options: &Options) -> Option<TokenStream> {
         quote!(#field: ::core::option::Option::Some(#value))
     });
     Some(quote! {
-        const DEFAULTS: ::supervisor::WorkerDefaults = ::supervisor::WorkerDefaults {
+        const DEFAULTS: __supervisor::WorkerDefaults = __supervisor::WorkerDefaults {
             #(#fields,)*
-            ..::supervisor::WorkerDefaults::NONE
+            ..__supervisor::WorkerDefaults::NONE
         };
     })
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                t = proc_macro2::TokenTree::Group(group);
+            }
+            t.set_span(span);
+            t
+        })
+        .collect()
 }

@@ -7,6 +7,13 @@ use std::time::Duration;
 
 use crate::policy::AutoShutdown;
 
+/// The rules a spec must keep, decided and worded once for both crates: this
+/// file is the macro crate's `rules.rs` (a symlink that cargo packages as a
+/// file), so that `validate()` and the compile errors of
+/// `supervision_tree!` say the same words.
+#[path = "rules.rs"]
+pub(crate) mod rules;
+
 /// A rule of the tree that a spec breaks. The same rules are compile errors
 /// in `supervision_tree!`, with the same wording; `validate()` checks them on
 /// specs built at run time.
@@ -22,7 +29,7 @@ pub enum SpecError {
         id: String,
     },
     /// Two siblings share an id.
-    #[error("duplicate child id `{id}` in supervisor `{supervisor}`: sibling ids must be unique; rename one of them")]
+    #[error("{}", rules::duplicate_child(supervisor, id))]
     DuplicateChild {
         /// Path of the supervisor.
         supervisor: String,
@@ -30,9 +37,7 @@ pub enum SpecError {
         id: String,
     },
     /// A child names a group its supervisor does not declare.
-    #[error(
-        "child `{child}` names group `{group}`, which supervisor `{supervisor}` does not declare: declare `group {group}(...)` or fix the name"
-    )]
+    #[error("{}", rules::unknown_group(supervisor, child, group, suggestion.as_deref()))]
     UnknownGroup {
         /// Path of the supervisor.
         supervisor: String,
@@ -40,11 +45,11 @@ pub enum SpecError {
         child: String,
         /// The group named.
         group: String,
+        /// The declared group closest to it, for "did you mean".
+        suggestion: Option<String>,
     },
     /// A group has no member.
-    #[error(
-        "group `{group}` of supervisor `{supervisor}` has no members: add `group = {group}` to a child or remove the group"
-    )]
+    #[error("{}", rules::empty_group(supervisor, group))]
     EmptyGroup {
         /// Path of the supervisor.
         supervisor: String,
@@ -52,7 +57,7 @@ pub enum SpecError {
         group: String,
     },
     /// A group is declared twice.
-    #[error("duplicate group `{group}` in supervisor `{supervisor}`: declare each group once")]
+    #[error("{}", rules::duplicate_group(supervisor, group))]
     DuplicateGroup {
         /// Path of the supervisor.
         supervisor: String,
@@ -60,15 +65,17 @@ pub enum SpecError {
         group: String,
     },
     /// An override names no child of its supervisor.
-    #[error("override of unknown child `{id}`: supervisor `{supervisor}` has no such child")]
+    #[error("{}", rules::unknown_override(supervisor, id, suggestion.as_deref()))]
     UnknownOverride {
         /// Path of the supervisor.
         supervisor: String,
         /// The id named.
         id: String,
+        /// The child id closest to it, for "did you mean".
+        suggestion: Option<String>,
     },
     /// Two overrides name the same child.
-    #[error("duplicate override of child `{id}` in supervisor `{supervisor}`: merge the options into one override")]
+    #[error("{}", rules::duplicate_override(supervisor, id))]
     DuplicateOverride {
         /// Path of the supervisor.
         supervisor: String,
@@ -76,22 +83,20 @@ pub enum SpecError {
         id: String,
     },
     /// An intensity window of zero.
-    #[error("`within` of {scope} is zero: the intensity window must be longer than zero")]
+    #[error("{}", rules::zero_within(scope))]
     ZeroWithin {
         /// The scope: "supervisor `app`", "group `g` of supervisor `app`" or
         /// "the override of `db` in supervisor `app`".
         scope: String,
     },
     /// `max_children = 0`.
-    #[error("`max_children` of supervisor `{supervisor}` is 0: allow at least one child")]
+    #[error("{}", rules::zero_max_children(supervisor))]
     ZeroMaxChildren {
         /// Path of the supervisor.
         supervisor: String,
     },
     /// `max_children` below the number of declared children.
-    #[error(
-        "`max_children` of supervisor `{supervisor}` is {max}, below its {declared} declared children: raise it to at least {declared}"
-    )]
+    #[error("{}", rules::max_children_below_declared(supervisor, *max as u64, *declared as u64))]
     MaxChildrenBelowDeclared {
         /// Path of the supervisor.
         supervisor: String,
@@ -101,7 +106,7 @@ pub enum SpecError {
         declared: usize,
     },
     /// Backoff with min > max.
-    #[error("backoff of child `{child}` has min {min:?} above max {max:?}: write the smaller delay first")]
+    #[error("{}", rules::backoff_min_above_max(&rules::child(child), *min, *max))]
     BackoffMinAboveMax {
         /// Path of the child.
         child: String,
@@ -111,7 +116,7 @@ pub enum SpecError {
         max: Duration,
     },
     /// A duration of zero where zero means nothing.
-    #[error("`{option}` of child `{child}` is zero: {hint}")]
+    #[error("{}", rules::zero_duration(&rules::child(child), option, hint))]
     ZeroDuration {
         /// Path of the child.
         child: String,
@@ -121,17 +126,13 @@ pub enum SpecError {
         hint: &'static str,
     },
     /// `significant` on a permanent child.
-    #[error(
-        "child `{child}` is significant but permanent: a permanent child never ends by itself; make it transient or temporary"
-    )]
+    #[error("{}", rules::significant_permanent(child))]
     SignificantPermanent {
         /// Path of the child.
         child: String,
     },
     /// `significant` under `auto_shutdown = never`.
-    #[error(
-        "child `{child}` is significant but supervisor `{supervisor}` has auto_shutdown = never: set auto_shutdown = any_significant or all_significant, or drop `significant`"
-    )]
+    #[error("{}", rules::significant_under_never(supervisor, child))]
     SignificantUnderNever {
         /// Path of the supervisor.
         supervisor: String,
@@ -139,9 +140,7 @@ pub enum SpecError {
         child: String,
     },
     /// `auto_shutdown` with no significant child.
-    #[error(
-        "supervisor `{supervisor}` has auto_shutdown = {auto} but no significant child: mark a child `significant` or remove auto_shutdown"
-    )]
+    #[error("{}", rules::auto_shutdown_without_significant(supervisor, auto))]
     AutoShutdownWithoutSignificant {
         /// Path of the supervisor.
         supervisor: String,

@@ -80,7 +80,39 @@ pub use tokio_util::sync::CancellationToken;
 #[doc(hidden)]
 pub mod __private {
     //! Items the macros' expansions use. Not public API.
+    //!
+    //! The diagnostics live here rather than in the expansions: a
+    //! `#[diagnostic::...]` attribute does not resolve in a module with
+    //! `#![no_implicit_prelude]`, and an expansion must compile there.
     pub use std::time::Duration;
+
+    use std::future::Future;
+
+    use crate::{Context, SupervisorSpec};
+
+    /// What `supervision_tree!` hands to [`build_the_tree_in_a_function`]:
+    /// the builder calls of the tree, run once.
+    pub trait BuildTree {
+        /// Runs the builder calls.
+        fn build(&mut self) -> SupervisorSpec;
+    }
+
+    impl<F: FnOnce() -> SupervisorSpec> BuildTree for Option<F> {
+        fn build(&mut self) -> SupervisorSpec {
+            match self.take() {
+                Some(build) => build(),
+                // The expansion calls `build` once, on a `Some`.
+                None => SupervisorSpec::new(""),
+            }
+        }
+    }
+
+    /// Builds the spec of a `supervision_tree!`. It is not `const` (a spec
+    /// holds boxed workers): in a `const` or `static` this call is the one
+    /// error of the macro, and its name says what to do instead.
+    pub fn build_the_tree_in_a_function(tree: &mut dyn BuildTree) -> SupervisorSpec {
+        tree.build()
+    }
 
     /// Asserts at compile time that a `#[worker]` type is `Clone`.
     #[diagnostic::on_unimplemented(
@@ -91,6 +123,116 @@ pub mod __private {
     pub trait WorkerMustBeClone {}
     impl<T: Clone> WorkerMustBeClone for T {}
 
-    /// Used by `#[worker]` to require `Clone` with a clear message.
-    pub const fn assert_clone<T: WorkerMustBeClone + ?Sized>() {}
+    /// Used by `#[worker]` to require `Clone` and `Send` of a struct without
+    /// generics, each with one clear error.
+    pub const fn assert_worker<T: WorkerMustBeClone + Send + ?Sized>() {}
+
+    /// What `#[worker]` calls when the struct has no inherent `run` (in
+    /// scope through `use ... as _` in the expansion). Its bound is the error
+    /// that says what to add; without it, `<T>::run` would find
+    /// `Worker::run` itself and recurse.
+    pub mod fallback {
+        use std::future::{Ready, ready};
+
+        use crate::Context;
+
+        /// A struct without generics has no inherent `run`.
+        #[diagnostic::on_unimplemented(
+            message = "`{Self}` has no inherent `run` method for `#[worker]` to call",
+            label = "#[worker] calls `{Self}::run(self, ctx)`",
+            note = "add `impl {Self} {{ async fn run(self, ctx: supervisor::Context) {{ ... }} }}`; it may return `()` or `Result<(), E>`"
+        )]
+        pub trait NeedsAnInherentRun {}
+
+        /// The `run` found when the struct has none.
+        pub trait Plain: Sized {
+            /// Never called: its bound fails to compile.
+            fn run(self, _: Context) -> Ready<()>
+            where
+                Self: NeedsAnInherentRun,
+            {
+                ready(())
+            }
+        }
+        impl<T> Plain for T {}
+
+        /// A generic struct has no inherent `run` that holds for every
+        /// parameter the struct allows.
+        #[diagnostic::on_unimplemented(
+            message = "`{Self}` has no inherent `run` method for `#[worker]` to call with the struct's own bounds",
+            label = "#[worker] calls `{Self}::run(self, ctx)` wherever the struct's bounds hold",
+            note = "add `impl<..> {Self} {{ async fn run(self, ctx: supervisor::Context) {{ ... }} }}` with no more bounds than the struct declares; if `run` needs a bound, declare it on the struct too"
+        )]
+        pub trait GenericNeedsAnInherentRun {}
+
+        /// The `run` found when the generic struct has none for every
+        /// parameter.
+        pub trait Generic: Sized {
+            /// Never called: its bound fails to compile.
+            fn run(self, _: Context) -> Ready<()>
+            where
+                Self: GenericNeedsAnInherentRun,
+            {
+                ready(())
+            }
+        }
+        impl<T> Generic for T {}
+    }
+
+    /// `#[worker]`'s first check of the struct's `run`: it takes the value
+    /// and the context.
+    #[diagnostic::on_unimplemented(
+        message = "`{W}::run` must take `self` and the worker's `Context` for `#[worker]` to call it",
+        label = "#[worker] calls `{W}::run(self, ctx)`",
+        note = "write it `async fn run(self, ctx: supervisor::Context) -> R`, where `R` is `()` or `Result<(), E>`"
+    )]
+    pub trait RunTakesSelfAndContext<W> {
+        /// What `run` returns.
+        type Output;
+        /// Calls `run`.
+        fn call(self, worker: W, ctx: Context) -> Self::Output;
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<W, F, R> RunTakesSelfAndContext<W> for F
+    where
+        F: FnOnce(W, Context) -> R,
+    {
+        type Output = R;
+        fn call(self, worker: W, ctx: Context) -> R {
+            self(worker, ctx)
+        }
+    }
+
+    /// Calls the struct's `run` through [`RunTakesSelfAndContext`].
+    pub fn run_takes_self_and_context<W, F: RunTakesSelfAndContext<W>>(run: F, worker: W, ctx: Context) -> F::Output {
+        run.call(worker, ctx)
+    }
+
+    /// `#[worker]`'s second check of the struct's `run`: it returns a
+    /// future (it is `async`).
+    #[diagnostic::on_unimplemented(
+        message = "`{W}::run` is not async: it returns `{Self}`, and `#[worker]` awaits what it returns",
+        label = "#[worker] awaits `{W}::run(self, ctx)`",
+        note = "write it `async fn run(self, ctx: supervisor::Context) -> R`, where `R` is `()` or `Result<(), E>`"
+    )]
+    pub trait RunIsAsync<W> {
+        /// The future.
+        type Future: Future;
+        /// The future itself.
+        fn into_future(self) -> Self::Future;
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<W, R: Future> RunIsAsync<W> for R {
+        type Future = R;
+        fn into_future(self) -> R {
+            self
+        }
+    }
+
+    /// Passes what `run` returned through [`RunIsAsync`].
+    pub fn run_is_async<W, R: RunIsAsync<W>>(run: R) -> R::Future {
+        run.into_future()
+    }
 }

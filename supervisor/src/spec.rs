@@ -8,6 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::rules::{self, MaxChildren};
 use crate::error::{AutoShutdownName, SpecError, SpecErrors};
 use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
 use crate::runtime::run::{ErasedWorker, erase};
@@ -216,6 +217,19 @@ impl ChildSpec {
         auto: AutoShutdown,
         errors: &mut Vec<SpecError>,
     ) {
+        self.validate_in(parent, has_group, |_| None, auto, errors);
+    }
+
+    /// [`validate_as_child`](Self::validate_as_child), with the declared
+    /// group closest to an unknown one for "did you mean".
+    fn validate_in(
+        &self,
+        parent: &str,
+        has_group: impl Fn(&str) -> bool,
+        closest_group: impl Fn(&str) -> Option<String>,
+        auto: AutoShutdown,
+        errors: &mut Vec<SpecError>,
+    ) {
         if self.id.is_empty() || self.id.contains('/') {
             errors.push(SpecError::InvalidId { supervisor: parent.to_string(), id: self.id.to_string() });
         }
@@ -226,6 +240,7 @@ impl ChildSpec {
                 supervisor: parent.to_string(),
                 child: join_path(parent, &self.id),
                 group: g.to_string(),
+                suggestion: closest_group(g),
             });
         }
         self.validate_options(parent, auto, errors);
@@ -235,38 +250,27 @@ impl ChildSpec {
         // The path is only built for an error: this runs for every child at
         // every start.
         let path = || join_path(parent, &self.id);
+        let zero = |option: &'static str| SpecError::ZeroDuration {
+            child: path(),
+            option,
+            hint: rules::zero_duration_hint(option).unwrap_or_default(),
+        };
         if let Some(Backoff::Exponential { min, max }) = self.backoff.or(self.defaults.backoff) {
             if min.is_zero() {
-                errors.push(SpecError::ZeroDuration {
-                    child: path(),
-                    option: "backoff",
-                    hint: "the first delay must be longer than zero; write `backoff = none` for no delay",
-                });
+                errors.push(zero("backoff"));
             }
-            if min > max {
+            if !rules::backoff_in_order(min, max) {
                 errors.push(SpecError::BackoffMinAboveMax { child: path(), min, max });
             }
         }
         if self.heartbeat_interval().is_some_and(|d| d.is_zero()) {
-            errors.push(SpecError::ZeroDuration {
-                child: path(),
-                option: "heartbeat",
-                hint: "give it an interval longer than zero",
-            });
+            errors.push(zero("heartbeat"));
         }
         if self.start_timeout_limit().is_some_and(|d| d.is_zero()) {
-            errors.push(SpecError::ZeroDuration {
-                child: path(),
-                option: "start_timeout",
-                hint: "give it a timeout longer than zero",
-            });
+            errors.push(zero("start_timeout"));
         }
         if self.shutdown_policy() == Shutdown::Timeout(Duration::ZERO) {
-            errors.push(SpecError::ZeroDuration {
-                child: path(),
-                option: "shutdown",
-                hint: "write `shutdown = brutal_kill` to stop it at once, or give it time",
-            });
+            errors.push(zero("shutdown"));
         }
         if self.significant {
             if self.restart_policy() == Restart::Permanent {
@@ -527,15 +531,16 @@ impl SupervisorSpec {
                 id: self.id.to_string(),
             });
         }
-        check_policy(&self.policy, || format!("supervisor `{path}`"), errors);
-        match self.max_children {
-            Some(0) => errors.push(SpecError::ZeroMaxChildren { supervisor: path.clone() }),
-            Some(max) if max < self.children.len() => errors.push(SpecError::MaxChildrenBelowDeclared {
-                supervisor: path.clone(),
-                max,
-                declared: self.children.len(),
-            }),
-            _ => {}
+        check_policy(&self.policy, || rules::supervisor_scope(&path), errors);
+        if let Some(max) = self.max_children {
+            let declared = self.children.len();
+            match rules::max_children(max as u64, declared as u64) {
+                Some(MaxChildren::Zero) => errors.push(SpecError::ZeroMaxChildren { supervisor: path.clone() }),
+                Some(MaxChildren::BelowDeclared) => {
+                    errors.push(SpecError::MaxChildrenBelowDeclared { supervisor: path.clone(), max, declared })
+                }
+                None => {}
+            }
         }
         // Sets keep the checks linear: trees with thousands of children are
         // validated at every start.
@@ -550,18 +555,27 @@ impl SupervisorSpec {
                 errors.push(SpecError::DuplicateChild { supervisor: path.clone(), id: child.id.to_string() });
             }
             // Groups are few: a scan is cheaper than a set here.
-            child.validate_as_child(&path, |g| self.groups.iter().any(|gs| *gs.id == *g), self.auto_shutdown, errors);
+            child.validate_in(
+                &path,
+                |g| self.groups.iter().any(|gs| *gs.id == *g),
+                |g| rules::closest(g, self.groups.iter().map(|gs| &*gs.id)).map(str::to_string),
+                self.auto_shutdown,
+                errors,
+            );
         }
         let mut groups: HashSet<&str> = HashSet::with_capacity(self.groups.len());
+        // A misspelt group name would also leave its group empty: the one
+        // mistake is reported once, as the unknown name.
+        let every_named_group_declared = used_groups.iter().all(|g| self.groups.iter().any(|gs| *gs.id == **g));
         for group in &self.groups {
             if !groups.insert(&group.id) {
                 errors.push(SpecError::DuplicateGroup { supervisor: path.clone(), group: group.id.to_string() });
                 continue;
             }
-            if !used_groups.contains(&*group.id) {
+            if every_named_group_declared && !used_groups.contains(&*group.id) {
                 errors.push(SpecError::EmptyGroup { supervisor: path.clone(), group: group.id.to_string() });
             }
-            check_policy(&group.policy, || format!("group `{}` of supervisor `{path}`", group.id), errors);
+            check_policy(&group.policy, || rules::group_scope(&group.id, &path), errors);
         }
         let mut overridden: HashSet<&str> = HashSet::with_capacity(self.overrides.len());
         for (id, policy) in &self.overrides {
@@ -570,9 +584,10 @@ impl SupervisorSpec {
                 continue;
             }
             if !ids.contains(&**id) {
-                errors.push(SpecError::UnknownOverride { supervisor: path.clone(), id: id.to_string() });
+                let suggestion = rules::closest(id, self.children.iter().map(|c| &*c.id)).map(str::to_string);
+                errors.push(SpecError::UnknownOverride { supervisor: path.clone(), id: id.to_string(), suggestion });
             }
-            check_policy(policy, || format!("the override of `{id}` in supervisor `{path}`"), errors);
+            check_policy(policy, || rules::override_scope(id, &path), errors);
         }
         if self.auto_shutdown != AutoShutdown::Never && !self.children.iter().any(|c| c.significant) {
             errors.push(SpecError::AutoShutdownWithoutSignificant {

@@ -1,0 +1,1 @@
+../../supervisor-macros/src/rules.rs
