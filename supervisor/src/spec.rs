@@ -209,20 +209,9 @@ impl ChildSpec {
     }
 
     /// The rules of one child of the supervisor at `parent`, whose groups
-    /// `has_group` knows: the same for declared children and `start_child`.
+    /// `has_group` knows (and `closest_group` suggests from): the same for
+    /// declared children and `start_child`.
     pub(crate) fn validate_as_child(
-        &self,
-        parent: &str,
-        has_group: impl Fn(&str) -> bool,
-        auto: AutoShutdown,
-        errors: &mut Vec<SpecError>,
-    ) {
-        self.validate_in(parent, has_group, |_| None, auto, errors);
-    }
-
-    /// [`validate_as_child`](Self::validate_as_child), with the declared
-    /// group closest to an unknown one for "did you mean".
-    fn validate_in(
         &self,
         parent: &str,
         has_group: impl Fn(&str) -> bool,
@@ -555,7 +544,7 @@ impl SupervisorSpec {
                 errors.push(SpecError::DuplicateChild { supervisor: path.clone(), id: child.id.to_string() });
             }
             // Groups are few: a scan is cheaper than a set here.
-            child.validate_in(
+            child.validate_as_child(
                 &path,
                 |g| self.groups.iter().any(|gs| *gs.id == *g),
                 |g| rules::closest(g, self.groups.iter().map(|gs| &*gs.id)).map(str::to_string),

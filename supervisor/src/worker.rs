@@ -188,12 +188,20 @@ impl Context {
     /// as running only once it calls this; for others it is a no-op. Calling
     /// it again does nothing.
     pub fn ready(&self) {
+        #[cfg(feature = "testing")]
+        if self.inner.ignores_ready() {
+            return;
+        }
         self.inner.mark_ready();
     }
 
     /// Says that the child is alive. A child with a `heartbeat` interval that
     /// stays silent for longer is stopped and handled as failed.
     pub fn heartbeat(&self) {
+        #[cfg(feature = "testing")]
+        if self.inner.ignores_heartbeat() {
+            return;
+        }
         self.inner.beat();
     }
 

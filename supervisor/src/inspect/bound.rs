@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::words;
 use crate::policy::{Policy, Restart, Strategy};
+use crate::runtime::decide::{self, Scope, ScopeKey};
 use crate::spec::{ChildKind, SupervisorSpec, join_path};
 
 /// The most runs one child can go through within one window before the
@@ -105,14 +106,10 @@ impl fmt::Display for RestartBoundExceeded {
     }
 }
 
-/// The window, within one supervisor, that a restart counts against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Window {
-    Supervisor,
-    Group(usize),
-    /// The override of the child at this index.
-    Override(usize),
-}
+/// The window, within one supervisor, that a restart counts against: a
+/// child's scope as the runtime resolves it (`ScopeKey::Child` names the
+/// child by its index here).
+type Window = ScopeKey;
 
 fn group_of(spec: &SupervisorSpec, child: usize) -> Option<usize> {
     let g = spec.children[child].group.as_ref()?;
@@ -124,40 +121,32 @@ fn override_of(spec: &SupervisorSpec, child: usize) -> Option<Policy> {
     spec.overrides.iter().find(|(o, _)| o == id).map(|(_, p)| *p)
 }
 
-/// The policy in force for a restart of `child`: its override, over its
-/// group, over its supervisor, as the runtime layers them.
-fn layered(spec: &SupervisorSpec, child: usize) -> Policy {
-    let group = group_of(spec, child).map_or(Policy::new(), |g| spec.groups[g].policy);
-    override_of(spec, child).unwrap_or_default().or(group).or(spec.policy)
+/// The restart scope of `child`, by the runtime's own rule.
+fn scope(spec: &SupervisorSpec, child: usize) -> Scope {
+    let group = group_of(spec, child).and_then(|g| Some((u32::try_from(g).ok()?, spec.groups[g].policy)));
+    decide::scope_of(child as u64, override_of(spec, child), group, spec.policy)
 }
 
-/// Whose budget a restart of `child` counts against: its override's if
-/// it sets one, else its group's if that sets one, else the supervisor's.
-fn budget_of(spec: &SupervisorSpec, child: usize) -> Window {
-    if override_of(spec, child).is_some_and(|p| p.has_budget()) {
-        return Window::Override(child);
-    }
-    match group_of(spec, child) {
-        Some(g) if spec.groups[g].policy.has_budget() => Window::Group(g),
-        _ => Window::Supervisor,
-    }
-}
-
-/// A window's `max_restarts` and `within`, with the layers below filled in.
+/// A window's `max_restarts` and `within`, with the layers below filled
+/// in, by the runtime's own rule.
 fn limits(spec: &SupervisorSpec, window: Window) -> (u32, Duration) {
-    let policy = match window {
-        Window::Supervisor => spec.policy,
-        Window::Group(g) => spec.groups[g].policy.or(spec.policy),
-        Window::Override(child) => layered(spec, child),
+    let (over, group) = match window {
+        ScopeKey::Supervisor => (None, None),
+        ScopeKey::Group(g) => (None, spec.groups.get(g as usize).map(|g| g.policy)),
+        ScopeKey::Child(child) => {
+            let child = child as usize;
+            (override_of(spec, child), group_of(spec, child).map(|g| spec.groups[g].policy))
+        }
     };
+    let policy = decide::budget_policy(window, over, group, spec.policy);
     (policy.max_restarts.unwrap_or(Policy::DEFAULT_MAX_RESTARTS), policy.within.unwrap_or(Policy::DEFAULT_WITHIN))
 }
 
 fn window_name(spec: &SupervisorSpec, path: &str, window: Window) -> String {
     match window {
-        Window::Supervisor => words::scope_of_supervisor(path),
-        Window::Group(g) => words::scope_of_group(path, &spec.groups[g].id),
-        Window::Override(child) => words::scope_of_override(path, &spec.children[child].id),
+        ScopeKey::Supervisor => words::scope_of_supervisor(path),
+        ScopeKey::Group(g) => words::scope_of_group(path, &spec.groups[g as usize].id),
+        ScopeKey::Child(child) => words::scope_of_override(path, &spec.children[child as usize].id),
     }
 }
 
@@ -170,7 +159,7 @@ fn windows_restarting(spec: &SupervisorSpec, child: usize) -> Vec<Window> {
     if spec.children[child].restart_policy() == Restart::Temporary {
         return Vec::new();
     }
-    let mut windows = vec![budget_of(spec, child)];
+    let mut windows = vec![scope(spec, child).budget];
     for (other, sibling) in spec.children.iter().enumerate() {
         if other == child || sibling.restart_policy() == Restart::Temporary {
             continue;
@@ -179,14 +168,14 @@ fn windows_restarting(spec: &SupervisorSpec, child: usize) -> Vec<Window> {
             Some(g) => group_of(spec, child) == Some(g),
             None => true,
         };
-        let reaches = match layered(spec, other).strategy.unwrap_or_default() {
+        let theirs = scope(spec, other);
+        let reaches = match theirs.strategy {
             Strategy::OneForOne => false,
             Strategy::OneForAll => same_scope,
             Strategy::RestForOne => same_scope && other < child,
         };
-        let window = budget_of(spec, other);
-        if reaches && !windows.contains(&window) {
-            windows.push(window);
+        if reaches && !windows.contains(&theirs.budget) {
+            windows.push(theirs.budget);
         }
     }
     windows

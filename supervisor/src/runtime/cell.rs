@@ -46,7 +46,17 @@ pub(crate) struct RunCell {
     last_beat: AtomicU64,
     /// The child's supervisor: its handle's state, and through it the tree.
     pub(crate) supervisor: Arc<Shared>,
+    /// What the test kit's faults turned off in this run.
+    #[cfg(feature = "testing")]
+    switches: std::sync::atomic::AtomicU8,
 }
+
+/// `ctx.ready()` does nothing in this run.
+#[cfg(feature = "testing")]
+const READY_OFF: u8 = 1;
+/// `ctx.heartbeat()` does nothing in this run.
+#[cfg(feature = "testing")]
+const HEARTBEAT_OFF: u8 = 2;
 
 pin_project_lite::pin_project! {
     /// Waits for one of a [`RunCell`]'s flags. A hand-written future, as
@@ -122,6 +132,8 @@ impl RunCell {
             notify: Notify::new(),
             last_beat: AtomicU64::new(0),
             supervisor,
+            #[cfg(feature = "testing")]
+            switches: std::sync::atomic::AtomicU8::new(0),
         })
     }
 
@@ -230,5 +242,30 @@ impl RunCell {
             0 => None,
             nanos => Some(self.tree().epoch + Duration::from_nanos(nanos)),
         }
+    }
+}
+
+#[cfg(feature = "testing")]
+impl RunCell {
+    /// Whether a fault turned this run's `ctx.ready()` off.
+    pub(crate) fn ignores_ready(&self) -> bool {
+        self.switches.load(Ordering::SeqCst) & READY_OFF != 0
+    }
+
+    /// Whether a fault turned this run's `ctx.heartbeat()` off.
+    pub(crate) fn ignores_heartbeat(&self) -> bool {
+        self.switches.load(Ordering::SeqCst) & HEARTBEAT_OFF != 0
+    }
+}
+
+/// The test kit's faults turn a run's `ready()` and `heartbeat()` off.
+#[cfg(feature = "testing")]
+impl crate::testing::RunSwitches for crate::worker::Context {
+    fn ignore_ready(&self) {
+        self.inner.switches.fetch_or(READY_OFF, Ordering::SeqCst);
+    }
+
+    fn ignore_heartbeat(&self) {
+        self.inner.switches.fetch_or(HEARTBEAT_OFF, Ordering::SeqCst);
     }
 }

@@ -8,7 +8,7 @@ use super::child::Phase;
 use super::handle::{ChildInfo, Command, SupervisorHandle};
 use super::job::{Job, JobKind, Reply};
 use super::supervisor::Supervisor;
-use crate::error::{CommandError, SpecErrors};
+use crate::error::{CommandError, SpecErrors, rules};
 use crate::spec::{ChildKind, ChildSpec};
 
 impl Supervisor {
@@ -83,6 +83,7 @@ impl Supervisor {
         spec.validate_as_child(
             &self.path,
             |g| self.groups.iter().any(|gs| *gs.id == *g),
+            |g| rules::closest(g, self.groups.iter().map(|gs| &*gs.id)).map(str::to_string),
             self.auto_shutdown,
             &mut errors,
         );

@@ -56,6 +56,22 @@ pub(crate) fn scope_of(key: u64, over: Option<Policy>, group: Option<(u32, Polic
     }
 }
 
+/// The policy a scope's window keeps the budget of (`max_restarts`,
+/// `within`): the budget's own layer over the layers below it.
+pub(crate) fn budget_policy(
+    budget: ScopeKey,
+    over: Option<Policy>,
+    group: Option<Policy>,
+    supervisor: Policy,
+) -> Policy {
+    let group = group.unwrap_or_default();
+    match budget {
+        ScopeKey::Supervisor => supervisor,
+        ScopeKey::Group(_) => group.or(supervisor),
+        ScopeKey::Child(_) => over.unwrap_or_default().or(group).or(supervisor),
+    }
+}
+
 /// Whether a child with this policy is restarted after this exit.
 pub(crate) fn should_restart(restart: Restart, reason: &ExitReason) -> bool {
     match restart {
@@ -202,6 +218,18 @@ mod tests {
         // An override that sets only a strategy keeps the group's budget.
         let s = scope_of(7, Some(Policy::new().strategy(Strategy::OneForOne)), Some((1, g.max_restarts(10))), sup);
         assert_eq!((s.strategy, s.budget), (Strategy::OneForOne, ScopeKey::Group(1)));
+    }
+
+    #[test]
+    fn a_budget_fills_its_gaps_from_the_layers_below() {
+        let sup = Policy::new().max_restarts(5).within(Duration::from_secs(9));
+        let group = Policy::new().max_restarts(10);
+        let over = Policy::new().within(Duration::from_secs(1));
+        let p = budget_policy(ScopeKey::Child(1), Some(over), Some(group), sup);
+        assert_eq!((p.max_restarts, p.within), (Some(10), Some(Duration::from_secs(1))));
+        let p = budget_policy(ScopeKey::Group(0), Some(over), Some(group), sup);
+        assert_eq!((p.max_restarts, p.within), (Some(10), Some(Duration::from_secs(9))));
+        assert_eq!(budget_policy(ScopeKey::Supervisor, Some(over), Some(group), sup), sup);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::decide;
 use super::handle::SupervisorHandle;
 use super::job::{AfterStop, Job, JobKind, StartReport, Wait};
 use super::report;
-use super::run::{self, RunOutput, classify};
+use super::run::{self, RunOutput, Spawn, classify};
 use super::supervisor::Supervisor;
 use super::timers::TimerKind;
 use crate::error::{CommandError, ExitReason, StartError};
@@ -41,7 +41,15 @@ impl Supervisor {
             RunCell::new(slot.path.clone(), slot.id_len as usize, slot.attempt, slot.opts.restart, self.shared.clone());
         let ctx = Context { inner: cell.clone() };
         let (abort, nested) = match &slot.kind {
-            ChildKind::Worker(w) => (w.spawn(&mut self.tasks, ctx, lane, &self.span)?, None),
+            ChildKind::Worker(w) => {
+                let how = Spawn {
+                    lane,
+                    supervisor: &self.span,
+                    #[cfg(feature = "testing")]
+                    fault: self.shared.tree.faults.as_ref().and_then(|plan| plan.fault_for(&slot.path, slot.attempt)),
+                };
+                (w.spawn(&mut self.tasks, ctx, how)?, None)
+            }
             ChildKind::Supervisor(spec) => {
                 let spec = run::clone_caught(&**spec)?;
                 let kill = CancellationToken::new();

@@ -12,7 +12,7 @@
 pub(crate) mod cell;
 mod child;
 mod commands;
-mod decide;
+pub(crate) mod decide;
 pub(crate) mod event;
 pub(crate) mod handle;
 mod job;
@@ -63,7 +63,16 @@ pub(crate) struct Tree {
     /// Invariants a supervisor found broken after a step (debug builds).
     #[cfg(debug_assertions)]
     violations: Mutex<Vec<String>>,
+    /// The faults the test kit injects (nothing without the feature).
+    pub(crate) faults: Faults,
 }
+
+/// The fault plan a tree was started with (feature `testing`).
+#[cfg(feature = "testing")]
+pub(crate) type Faults = Option<Arc<crate::testing::FaultPlan>>;
+/// Without the `testing` feature, there are no faults to carry.
+#[cfg(not(feature = "testing"))]
+pub(crate) type Faults = ();
 
 impl Tree {
     /// Sends an event (and counts it, with the `metrics` feature). Only the
@@ -134,32 +143,38 @@ impl SupervisorSpec {
     /// Dropping the returned future before it resolves stops what it has
     /// started, in reverse order, as dropping the handle would.
     pub async fn start(self) -> Result<SupervisorHandle, StartError> {
-        self.validate()?;
-        let root_stop = CancellationToken::new();
-        let tree = Arc::new(Tree {
-            epoch: Instant::now(),
-            root_stop: root_stop.clone(),
-            cause: Mutex::new(None),
-            events: broadcast::channel(EVENT_CAPACITY).0,
-            subscribers: AtomicUsize::new(0),
-            #[cfg(debug_assertions)]
-            violations: Mutex::new(Vec::new()),
-        });
-        // The root has no parent to kill it: its kill token is never cancelled.
-        let (sup, shared) = Supervisor::new(self, "", tree, root_stop, CancellationToken::new());
-        // Made before the root runs: if this future is dropped while the
-        // root starts its children, the handle goes with it, and the root
-        // sees it has no owner left.
-        let handle = SupervisorHandle::owning(shared);
-        let (tx, rx) = oneshot::channel();
-        // The root task is owned through its handles: it ends by itself once
-        // it is shut down, or once every handle is dropped.
-        tokio::spawn(sup.run_boxed(StartReport::Root(tx)));
-        match rx.await {
-            Ok(Ok(())) => Ok(handle),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(StartError::Cancelled { supervisor: handle.path().to_string() }),
-        }
+        start_tree(self, Faults::default()).await
+    }
+}
+
+/// Starts a tree, with the faults the test kit injects into it.
+pub(crate) async fn start_tree(spec: SupervisorSpec, faults: Faults) -> Result<SupervisorHandle, StartError> {
+    spec.validate()?;
+    let root_stop = CancellationToken::new();
+    let tree = Arc::new(Tree {
+        epoch: Instant::now(),
+        root_stop: root_stop.clone(),
+        cause: Mutex::new(None),
+        events: broadcast::channel(EVENT_CAPACITY).0,
+        subscribers: AtomicUsize::new(0),
+        #[cfg(debug_assertions)]
+        violations: Mutex::new(Vec::new()),
+        faults,
+    });
+    // The root has no parent to kill it: its kill token is never cancelled.
+    let (sup, shared) = Supervisor::new(spec, "", tree, root_stop, CancellationToken::new());
+    // Made before the root runs: if this future is dropped while the
+    // root starts its children, the handle goes with it, and the root
+    // sees it has no owner left.
+    let handle = SupervisorHandle::owning(shared);
+    let (tx, rx) = oneshot::channel();
+    // The root task is owned through its handles: it ends by itself once
+    // it is shut down, or once every handle is dropped.
+    tokio::spawn(sup.run_boxed(StartReport::Root(tx)));
+    match rx.await {
+        Ok(Ok(())) => Ok(handle),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(StartError::Cancelled { supervisor: handle.path().to_string() }),
     }
 }
 

@@ -19,21 +19,25 @@ use crate::worker::{Context, Worker, WorkerResult};
 /// What a child's task returns: `Ok` for a normal end, or why it failed.
 pub(crate) type RunOutput = Result<(), ExitReason>;
 
+/// How one run of a worker is spawned.
+pub(crate) struct Spawn<'a> {
+    /// With a lane, the task restarts the worker by itself while the lane
+    /// allows.
+    pub(crate) lane: Option<Lane>,
+    /// The supervisor's span: the run's span is a child of it.
+    pub(crate) supervisor: &'a tracing::Span,
+    /// What the test kit's fault plan does to this run.
+    #[cfg(feature = "testing")]
+    pub(crate) fault: Option<crate::testing::Fault>,
+}
+
 /// A worker with its type erased, so that one supervisor holds many kinds.
 pub(crate) trait ErasedWorker: Send + 'static {
     fn clone_box(&self) -> Box<dyn ErasedWorker>;
     fn type_name(&self) -> &'static str;
-    /// Spawns one run into the supervisor's task set, its span a child of
-    /// the supervisor's; with a lane, a task that restarts the worker by
-    /// itself while the lane allows. Fails, spawning nothing, when the
-    /// worker's `Clone` panics.
-    fn spawn(
-        &self,
-        set: &mut JoinSet<RunOutput>,
-        ctx: Context,
-        lane: Option<Lane>,
-        supervisor: &tracing::Span,
-    ) -> Result<AbortHandle, ExitReason>;
+    /// Spawns one run into the supervisor's task set, as `how` says. Fails,
+    /// spawning nothing, when the worker's `Clone` panics.
+    fn spawn(&self, set: &mut JoinSet<RunOutput>, ctx: Context, how: Spawn<'_>) -> Result<AbortHandle, ExitReason>;
 }
 
 /// A worker as a child spec keeps it.
@@ -52,15 +56,10 @@ impl<W: Worker> ErasedWorker for Erased<W> {
         std::any::type_name::<W>()
     }
 
-    fn spawn(
-        &self,
-        set: &mut JoinSet<RunOutput>,
-        ctx: Context,
-        lane: Option<Lane>,
-        supervisor: &tracing::Span,
-    ) -> Result<AbortHandle, ExitReason> {
+    fn spawn(&self, set: &mut JoinSet<RunOutput>, ctx: Context, how: Spawn<'_>) -> Result<AbortHandle, ExitReason> {
         let worker = clone_caught(&self.0)?;
-        if let Some(lane) = lane {
+        let supervisor = how.supervisor;
+        if let Some(lane) = how.lane {
             // The task's runs open their spans inside it: it carries the
             // supervisor's span, so that theirs nest in it as the others do.
             let task = run_in_lane(worker, ctx, lane);
@@ -71,9 +70,14 @@ impl<W: Worker> ErasedWorker for Erased<W> {
             });
         }
         let run_ctx = ctx.clone();
-        Ok(spawn_run(set, &ctx, supervisor, async move {
+        let run = async move {
             WorkerResult::into_result(worker.run(run_ctx).await).map_err(|e| ExitReason::Failed(Arc::from(e)))
-        }))
+        };
+        #[cfg(feature = "testing")]
+        if let Some(fault) = how.fault {
+            return Ok(spawn_run(set, &ctx, supervisor, fault.wrap(ctx.clone(), run)));
+        }
+        Ok(spawn_run(set, &ctx, supervisor, run))
     }
 }
 

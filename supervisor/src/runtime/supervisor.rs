@@ -112,7 +112,11 @@ impl Supervisor {
         let groups: Vec<Group> = spec
             .groups
             .iter()
-            .map(|g| Group { id: g.id.clone(), policy: g.policy, window: SharedWindow::new(g.policy.or(spec.policy)) })
+            .map(|g| Group {
+                id: g.id.clone(),
+                policy: g.policy,
+                window: SharedWindow::new(decide::budget_policy(ScopeKey::Group(0), None, Some(g.policy), spec.policy)),
+            })
             .collect();
         let mut sup = Supervisor {
             path,
@@ -156,8 +160,9 @@ impl Supervisor {
         let path = join_path_arc(&self.path, &spec.id);
         let mut slot = Slot::new(key, path, spec, dynamic, group);
         slot.overriding = overriding.map(|policy| {
-            let below = group.and_then(|g| self.groups.get(g as usize)).map(|g| g.policy).unwrap_or_default();
-            Box::new(Override { policy, window: SharedWindow::new(policy.or(below).or(self.policy)) })
+            let below = group.and_then(|g| self.groups.get(g as usize)).map(|g| g.policy);
+            let budget = decide::budget_policy(ScopeKey::Child(key), Some(policy), below, self.policy);
+            Box::new(Override { policy, window: SharedWindow::new(budget) })
         });
         self.slots.push(slot);
         self.slots.len() - 1
@@ -593,6 +598,12 @@ impl Supervisor {
     /// The lane of the worker at `i`, when its own task may restart it.
     pub(super) fn lane_for(&self, i: usize) -> Option<Lane> {
         let slot = &self.slots[i];
+        // The runs a fault plan names go through the supervisor, which
+        // applies the plan to each.
+        #[cfg(feature = "testing")]
+        if self.shared.tree.faults.as_ref().is_some_and(|plan| plan.names(&slot.path)) {
+            return None;
+        }
         let scope = self.scope(i);
         let in_task = decide::restarts_in_task(
             !slot.is_supervisor(),

@@ -119,6 +119,13 @@ pub async fn run_until_idle(tree: &SupervisorHandle, quiet: Duration, limit: Dur
                     Err(CommandError::NotRunning { .. }) => return Ok(()),
                     Err(_) => None,
                 };
+                // Something happened at the very moment the quiet time
+                // ended (a timer due then): the snapshot may show a child
+                // between two steps, so the tree is not idle yet.
+                if let Some(Ok(event)) = events.try_recv() {
+                    last = Some(event);
+                    continue;
+                }
                 match waiting {
                     None => return Ok(()),
                     Some(path) if Instant::now() >= deadline => {

@@ -2,10 +2,11 @@
 //! number, of what happens instead of (or after a while of) the real run.
 //!
 //! The runtime applies the plan; this file owns what a plan says and what
-//! each fault does to a run. The runtime's part is three calls, all behind
-//! the `testing` feature and all skipped when no plan was given:
-//! [`plan_for_new_tree`] where a tree is made, [`FaultPlan::fault_for`]
-//! where a run is spawned, [`Fault::wrap`] around that run.
+//! each fault does to a run. The runtime's part, all behind the `testing`
+//! feature and skipped when no plan was given: it keeps the plan with the
+//! tree, asks [`FaultPlan::fault_for`] where a run is spawned, wraps that
+//! run in [`Fault::wrap`], and lets no run a plan names restart inside its
+//! own task (so that every run goes through the plan).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -102,7 +103,6 @@ impl Fault {
     /// Runs `run`, the child's real run, as this fault says. `ctx` is the
     /// run's context, through which the fault turns `ready()` and
     /// `heartbeat()` off.
-    #[cfg_attr(not(test), expect(dead_code, reason = "called by the runtime once its fault hook is wired"))]
     pub(crate) async fn wrap<C, F>(self, ctx: C, run: F) -> Result<(), ExitReason>
     where
         C: RunSwitches,
@@ -216,7 +216,6 @@ impl FaultPlan {
 
     /// The fault that run `run` of the child at `path` meets, if any: the
     /// one given for that run, else the latest-starting `from` that covers it.
-    #[cfg_attr(not(test), expect(dead_code, reason = "called by the runtime once its fault hook is wired"))]
     pub(crate) fn fault_for(&self, path: &str, run: u32) -> Option<Fault> {
         let of_path = || self.entries.iter().filter(|e| *e.path == *path);
         of_path()
@@ -228,7 +227,6 @@ impl FaultPlan {
     /// Whether the plan has a fault for some run of the child at `path`:
     /// such a child's runs are each spawned by its supervisor, never
     /// restarted inside their task, so that every run meets its fault.
-    #[cfg_attr(not(test), expect(dead_code, reason = "called by the runtime once its fault hook is wired"))]
     pub(crate) fn names(&self, path: &str) -> bool {
         self.entries.iter().any(|e| *e.path == *path)
     }
@@ -350,18 +348,6 @@ pub enum FaultStartError {
     Start(#[from] StartError),
 }
 
-tokio::task_local! {
-    /// The plan of the tree that `start_with_faults` is starting.
-    static PLAN: Arc<FaultPlan>;
-}
-
-/// The fault plan of the tree being started, if it was started with one:
-/// for the runtime to keep with the tree, where it makes the tree.
-#[cfg_attr(not(test), expect(dead_code, reason = "called by the runtime once its fault hook is wired"))]
-pub(crate) fn plan_for_new_tree() -> Option<Arc<FaultPlan>> {
-    PLAN.try_with(Arc::clone).ok()
-}
-
 /// Starts `spec` as [`SupervisorSpec::start`] does, with `plan`'s faults
 /// injected into the runs it names. The plan is checked against the tree
 /// first. Without the `testing` feature, or with an empty plan, the
@@ -388,7 +374,7 @@ pub async fn start_with_faults(spec: SupervisorSpec, plan: FaultPlan) -> Result<
     if plan.is_empty() {
         return Ok(spec.start().await?);
     }
-    Ok(PLAN.scope(Arc::new(plan), spec.start()).await?)
+    Ok(crate::runtime::start_tree(spec, Some(Arc::new(plan))).await?)
 }
 
 #[cfg(test)]
@@ -611,13 +597,5 @@ mod tests {
         assert_eq!(err.to_string(), "the fault plan gives run 2 of `app/db` twice: keep one fault per run");
         let both = FaultPlan::new().at("app/db", 2, Fault::hang()).from("app/db", 2, Fault::panic("x"));
         assert_eq!(both.check(&tree()), Ok(()), "one run's fault and one from onwards may share a start");
-    }
-
-    #[tokio::test]
-    async fn the_runtime_sees_the_plan_of_the_start_it_runs_in() {
-        assert_eq!(plan_for_new_tree(), None);
-        let plan = FaultPlan::new().at("app/db", 1, Fault::hang());
-        let seen = PLAN.scope(Arc::new(plan.clone()), async { plan_for_new_tree() }).await;
-        assert_eq!(seen.as_deref(), Some(&plan));
     }
 }

@@ -73,8 +73,7 @@ pub use expect::{
     Exit, Expect, auto_shutdown, budget_exceeded, escalated, exited, heartbeat_missed, quarantined, restart_scheduled,
     restart_scheduled_between, shutdown_completed, shutdown_started, start_failed, started,
 };
+pub(crate) use faults::RunSwitches;
 pub use faults::{Fault, FaultPlan, FaultPlanError, FaultStartError, start_with_faults};
-#[allow(unused_imports, reason = "the runtime's fault hook uses these once it is wired")]
-pub(crate) use faults::{RunSwitches, plan_for_new_tree};
 pub use recorder::{Mismatch, Recorder};
 pub use script::Script;
