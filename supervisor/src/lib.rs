@@ -46,10 +46,14 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+#[cfg(feature = "admin")]
+pub mod admin;
 mod error;
 mod policy;
 mod runtime;
 mod spec;
+#[cfg(feature = "systemd")]
+pub mod systemd;
 mod worker;
 
 pub use error::{AutoShutdownName, CommandError, ExitReason, SpecError, SpecErrors, StartError, SupervisorError};
