@@ -11,17 +11,13 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use futures_util::StreamExt;
 use serde_json::Value;
 use supervisor::admin::{self, AdminConfig, AdminServer, Readiness};
-use supervisor::{ChildSpec, ChildState, Context, SupervisorHandle, SupervisorSpec};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use supervisor::{ChildSpec, ChildState, SupervisorHandle, SupervisorSpec};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
-const FULL: &str = "full-token-0123456789";
-const READ: &str = "read-token-0123456789";
+mod admin_support;
 
-async fn idle(ctx: Context) {
-    ctx.cancelled().await
-}
+use admin_support::{FULL, READ, RawClient, config, http_get, idle, parse_message, start_served};
 
 /// `app { db, cache, http { router } }`.
 async fn start_tree() -> SupervisorHandle {
@@ -32,10 +28,6 @@ async fn start_tree() -> SupervisorHandle {
         .start()
         .await
         .unwrap()
-}
-
-fn config() -> AdminConfig {
-    AdminConfig::new().full_token(FULL).read_token(READ)
 }
 
 fn request(method: Method, uri: &str, token: Option<&str>) -> Request<Body> {
@@ -344,6 +336,19 @@ async fn readyz_follows_the_declared_children() {
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
+#[tokio::test(start_paused = true)]
+async fn extreme_settings_are_accepted() {
+    let tree = start_tree().await;
+    let config = config().max_event_streams(usize::MAX).max_body_bytes(usize::MAX).probe_deadline(Duration::ZERO);
+    let router = admin::router(tree.clone(), config);
+    assert_eq!(call(&router, Method::GET, "/tree", Some(READ)).await.status, StatusCode::OK);
+    // No deadline to answer within: the probe says so rather than wait.
+    let answer = call(&router, Method::GET, "/livez", None).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.json["reason"], "the root supervisor did not answer within 0ns");
+    tree.shutdown().await.unwrap();
+}
+
 /// The messages of one SSE body: `(event name, data)`, comments left out.
 struct Messages {
     body: axum::body::BodyDataStream,
@@ -368,19 +373,6 @@ impl Messages {
             self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
         }
     }
-}
-
-fn parse_message(raw: &str) -> Option<(String, Value)> {
-    let mut event = "message".to_string();
-    let mut data = None;
-    for line in raw.lines() {
-        if let Some(name) = line.strip_prefix("event: ") {
-            event = name.to_string();
-        } else if let Some(d) = line.strip_prefix("data: ") {
-            data = Some(serde_json::from_str(d).unwrap());
-        }
-    }
-    Some((event, data?))
 }
 
 async fn open_events(router: &Router) -> Messages {
@@ -472,142 +464,7 @@ async fn event_streams_are_limited_and_end_on_their_token() {
 
 // On a real listener: the worker, its start and its shutdown.
 
-/// An HTTP/1.1 client of one request, reading a chunked body as it comes.
-struct RawClient {
-    stream: TcpStream,
-    buffer: Vec<u8>,
-}
-
-impl RawClient {
-    async fn get(addr: std::net::SocketAddr, path: &str, token: &str, small_buffer: bool) -> RawClient {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        if small_buffer {
-            socket.set_recv_buffer_size(4096).unwrap();
-        }
-        let mut stream = socket.connect(addr).await.unwrap();
-        let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n");
-        stream.write_all(head.as_bytes()).await.unwrap();
-        RawClient { stream, buffer: Vec::new() }
-    }
-
-    async fn fill(&mut self) -> bool {
-        let mut chunk = [0u8; 8192];
-        let n = self.stream.read(&mut chunk).await.unwrap_or(0);
-        self.buffer.extend_from_slice(&chunk[..n]);
-        n > 0
-    }
-
-    /// The status line and headers.
-    async fn head(&mut self) -> String {
-        loop {
-            if let Some(at) = find(&self.buffer, b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buffer[..at]).into_owned();
-                self.buffer.drain(..at + 4);
-                return head;
-            }
-            assert!(self.fill().await, "connection closed before the head");
-        }
-    }
-
-    /// The next chunk of a chunked body; `None` at its end.
-    async fn chunk(&mut self) -> Option<Vec<u8>> {
-        loop {
-            if let Some(at) = find(&self.buffer, b"\r\n") {
-                let size = usize::from_str_radix(std::str::from_utf8(&self.buffer[..at]).unwrap().trim(), 16).unwrap();
-                if self.buffer.len() >= at + 2 + size + 2 {
-                    let data = self.buffer[at + 2..at + 2 + size].to_vec();
-                    self.buffer.drain(..at + 2 + size + 2);
-                    return (size > 0).then_some(data);
-                }
-            }
-            if !self.fill().await {
-                return None;
-            }
-        }
-    }
-
-    /// SSE messages as `(event, data)` until `stop` says so or the body
-    /// ends; the first 16 of them are returned.
-    async fn messages_until(&mut self, mut stop: impl FnMut(&str, &Value) -> bool) -> Vec<(String, Value)> {
-        let mut text = String::new();
-        let mut out = Vec::new();
-        while let Some(chunk) = self.chunk().await {
-            text.push_str(std::str::from_utf8(&chunk).unwrap());
-            while let Some(at) = text.find("\n\n") {
-                let raw: String = text.drain(..at + 2).collect();
-                if let Some((name, data)) = parse_message(&raw) {
-                    let done = stop(&name, &data);
-                    // Kept small: the memory test counts this process.
-                    if out.len() < 16 {
-                        out.push((name, data));
-                    }
-                    if done {
-                        return out;
-                    }
-                }
-            }
-        }
-        out
-    }
-}
-
-/// What a client of the churn test saw, without keeping the messages.
-#[derive(Debug, PartialEq, Eq)]
-struct Tally {
-    /// Events of `app/churn` received.
-    churn: u64,
-    /// Events reported missed.
-    missed: u64,
-    /// Whether those events alternated exited, started, ...
-    in_order: bool,
-    /// Whether the stream reached the exit of `app/marker`.
-    reached_marker: bool,
-}
-
-impl RawClient {
-    async fn tally(&mut self, marker: &str) -> Tally {
-        let mut tally = Tally { churn: 0, missed: 0, in_order: true, reached_marker: false };
-        self.messages_until(|name, data| {
-            if name == "lagged" {
-                tally.missed += data["missed"].as_u64().unwrap_or(0);
-            } else if data["path"] == "app/churn" {
-                // Each cycle is an exit then a start; a gap keeps the count.
-                let want = if (tally.churn + tally.missed).is_multiple_of(2) { "exited" } else { "started" };
-                tally.in_order &= data["kind"] == want;
-                tally.churn += 1;
-            } else if data["path"] == marker && data["kind"] == "exited" {
-                tally.reached_marker = true;
-                return true;
-            }
-            false
-        })
-        .await;
-        tally
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    let mut client = RawClient::get(addr, path, READ, false).await;
-    client.head().await
-}
-
-/// The tree with the admin server as a child, attached once started.
-async fn start_served(config: AdminConfig) -> (SupervisorHandle, AdminServer) {
-    let server = AdminServer::new(config);
-    let tree = SupervisorSpec::new("app")
-        .child(ChildSpec::from_fn("churn", idle))
-        .child(ChildSpec::from_fn("marker", idle))
-        .child(ChildSpec::from_fn("marker2", idle))
-        .child(ChildSpec::worker("admin", server.clone()))
-        .start()
-        .await
-        .unwrap();
-    (tree, server)
-}
+// On a real listener: the worker, its start and its shutdown.
 
 #[tokio::test]
 async fn server_binds_loopback_and_answers_503_until_attached() {
@@ -647,73 +504,4 @@ async fn shutdown_ends_open_event_streams() {
     tokio::time::timeout(Duration::from_secs(10), tree.shutdown()).await.expect("no hang").unwrap();
     let rest = client.messages_until(|_, _| false).await;
     assert!(rest.iter().all(|(name, _)| name == "message"), "{rest:?}");
-}
-
-/// Resident memory of this process, in kB.
-fn rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hundred_event_clients_and_one_that_never_reads() {
-    const CYCLES: u32 = 100;
-    const STALLED_CYCLES: u32 = 1000;
-    let (tree, server) = start_served(config().max_event_streams(100)).await;
-    server.attach(&tree);
-    let addr = server.local_addr().unwrap();
-
-    // The one that never reads, with a small receive buffer.
-    let mut stalled = RawClient::get(addr, "/events", READ, true).await;
-    assert!(stalled.head().await.starts_with("HTTP/1.1 200"));
-    let mut readers = Vec::new();
-    for _ in 0..99 {
-        let mut client = RawClient::get(addr, "/events", READ, false).await;
-        assert!(client.head().await.starts_with("HTTP/1.1 200"));
-        assert_eq!(client.messages_until(|name, _| name == "tree").await.len(), 1);
-        readers.push(client);
-    }
-    // The 101st is refused, not queued.
-    assert!(http_get(addr, "/events").await.starts_with("HTTP/1.1 503"));
-
-    let rss_before = rss_kb();
-    let reading: Vec<_> =
-        readers.into_iter().map(|mut client| tokio::spawn(async move { client.tally("app/marker").await })).collect();
-    for _ in 0..CYCLES {
-        tree.terminate_child("churn").await.unwrap();
-        tree.restart_child("churn").await.unwrap();
-    }
-    tree.terminate_child("marker").await.unwrap();
-    for task in reading {
-        let tally = task.await.unwrap();
-        assert_eq!(tally, Tally { churn: 2 * CYCLES as u64, missed: 0, in_order: true, reached_marker: true });
-    }
-    let grown_kb = rss_kb().saturating_sub(rss_before);
-    // A sanity bound: a stream holds no queue of its own (the tree's ring
-    // is shared) and hyper's buffers are bounded, whatever a client reads.
-    assert!(grown_kb < 16 * 1024, "memory grew by {grown_kb} kB");
-
-    // More events than the ring holds, while only the stalled client is
-    // connected: the supervisor is not held up by it.
-    for _ in 0..STALLED_CYCLES {
-        tree.terminate_child("churn").await.unwrap();
-        tree.restart_child("churn").await.unwrap();
-    }
-    tree.terminate_child("marker2").await.unwrap();
-    // It is still served once it reads: what its socket held, then a notice
-    // of what it missed if it fell behind the ring, then the newest events.
-    // (The kernel's socket buffers may hold all of it: whether it lags here
-    // is theirs to say; the in-process test pins the notice.)
-    let first = stalled.tally("app/marker").await;
-    let second = stalled.tally("app/marker2").await;
-    assert!(first.reached_marker && second.reached_marker, "{first:?} {second:?}");
-    assert!(first.in_order && second.in_order, "{first:?} {second:?}");
-    assert_eq!(first.churn + first.missed, 2 * u64::from(CYCLES), "{first:?}");
-    assert_eq!(second.churn + second.missed, 2 * u64::from(STALLED_CYCLES), "{second:?}");
-    drop(stalled);
-    tokio::time::timeout(Duration::from_secs(10), tree.shutdown()).await.expect("no hang").unwrap();
 }

@@ -26,7 +26,10 @@ const PAGE_POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; style
 pub(super) fn build(target: Target, config: AdminConfig) -> Router {
     let admin = Admin {
         target,
-        streams: Arc::new(tokio::sync::Semaphore::new(config.max_event_streams)),
+        // More permits than a semaphore holds would be no limit anyway.
+        streams: Arc::new(tokio::sync::Semaphore::new(
+            config.max_event_streams.min(tokio::sync::Semaphore::MAX_PERMITS),
+        )),
         config: Arc::new(config),
     };
     let read = Router::new()

@@ -111,7 +111,8 @@ impl AdminServer {
         self.shared.target.send_replace(Some(tree.clone()));
     }
 
-    /// Where the current run listens, once it has bound.
+    /// Where the current run listens, once it has bound. On port 0 a run
+    /// after a restart may get another port: read it again.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         *self.shared.bound.borrow()
     }
