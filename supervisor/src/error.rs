@@ -265,6 +265,21 @@ impl fmt::Display for ExitReason {
     }
 }
 
+/// As `{"kind": "panic", "failure": true, "message": "panicked: boom"}`:
+/// [`kind`](ExitReason::kind), [`is_failure`](ExitReason::is_failure) and
+/// the words of `Display`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for ExitReason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("ExitReason", 3)?;
+        st.serialize_field("kind", self.kind())?;
+        st.serialize_field("failure", &self.is_failure())?;
+        st.serialize_field("message", &self.to_string())?;
+        st.end()
+    }
+}
+
 /// Why a supervisor, or the whole tree, ended with an error.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -307,6 +322,25 @@ pub enum SupervisorError {
         /// Path of the supervisor.
         supervisor: String,
     },
+}
+
+/// As `{"kind": "escalated", "message": "supervisor `app` gave up: ..."}`;
+/// the kinds are `escalated`, `shutdown_tree`, `start` and `aborted`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for SupervisorError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let kind = match self {
+            SupervisorError::Escalated { .. } => "escalated",
+            SupervisorError::ShutdownTree { .. } => "shutdown_tree",
+            SupervisorError::Start(_) => "start",
+            SupervisorError::Aborted { .. } => "aborted",
+        };
+        let mut st = s.serialize_struct("SupervisorError", 2)?;
+        st.serialize_field("kind", kind)?;
+        st.serialize_field("message", &self.to_string())?;
+        st.end()
+    }
 }
 
 /// Why a tree or a child could not be started.

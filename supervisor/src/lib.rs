@@ -46,11 +46,15 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+#[cfg(feature = "admin")]
+pub mod admin;
 mod error;
 mod inspect;
 mod policy;
 mod runtime;
 mod spec;
+#[cfg(feature = "systemd")]
+pub mod systemd;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod worker;

@@ -236,6 +236,18 @@ impl Context {
         SupervisorHandle::unowned(self.inner.supervisor.clone())
     }
 
+    /// A handle to the root supervisor of this child's tree, which does not
+    /// keep the tree alive either (see [`supervisor`](Self::supervisor)):
+    /// for workers that show or steer the whole tree, such as the admin
+    /// endpoint.
+    pub fn root(&self) -> SupervisorHandle {
+        let root = self.inner.tree().root.get().and_then(std::sync::Weak::upgrade);
+        // Only a context kept past the end of its tree finds no root: its
+        // own supervisor's handle then answers `NotRunning` as the root's
+        // would.
+        SupervisorHandle::unowned(root.unwrap_or_else(|| self.inner.supervisor.clone()))
+    }
+
     /// Sends an event about this run (its path and attempt) to the tree's
     /// subscribers.
     #[allow(dead_code, reason = "used by the parts of the library that report on a run")]

@@ -281,3 +281,62 @@ impl PanickyClone {
         PanickyClone { clones: self.clones.clone(), panics: self.panics.clone(), fail_first: self.fail_first }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn ping_answers_while_the_supervisor_stops_a_child() {
+    let probe = Probe::new();
+    let tree = SupervisorSpec::new("app")
+        .child(always(&probe, "slow", Act::SlowStop(secs(10))).shutdown(secs(30)))
+        .start()
+        .await
+        .unwrap();
+    let stopping = tokio::spawn({
+        let tree = tree.clone();
+        async move { tree.terminate_child("slow").await }
+    });
+    settle().await;
+    // Other commands wait for the stop; a ping does not.
+    let started = tokio::time::Instant::now();
+    tree.ping().await.unwrap();
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert!(tokio::time::timeout(secs(1), tree.which_children()).await.is_err(), "which_children waits");
+    stopping.await.unwrap().unwrap();
+    tree.shutdown().await.unwrap();
+    assert!(matches!(tree.ping().await, Err(supervisor::CommandError::NotRunning { .. })));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_runs_own_handles_do_not_keep_the_tree_alive() {
+    let probe = Probe::new();
+    let kept: Arc<std::sync::Mutex<Vec<supervisor::SupervisorHandle>>> = Arc::default();
+    let keeper = {
+        let (probe, kept) = (probe.clone(), kept.clone());
+        ChildSpec::from_fn("keeper", move |ctx: Context| {
+            let (probe, kept) = (probe.clone(), kept.clone());
+            async move {
+                let _guard = probe.enter("keeper");
+                kept.lock().unwrap().extend([ctx.supervisor(), ctx.root()]);
+                ctx.cancelled().await;
+            }
+        })
+    };
+    let tree = SupervisorSpec::new("app").supervisor(SupervisorSpec::new("inner").child(keeper)).start().await.unwrap();
+    settle().await;
+    {
+        let kept = kept.lock().unwrap();
+        assert_eq!((kept[0].path(), kept[1].path()), ("app/inner", "app"));
+    }
+    let (inner, root) = {
+        let kept = kept.lock().unwrap();
+        (kept[0].clone(), kept[1].clone())
+    };
+    // Commands work while the tree runs.
+    assert_eq!(inner.which_children().await.unwrap().len(), 1);
+    assert_eq!(root.which_children().await.unwrap().len(), 1);
+    // The last handle `start()` gave out goes: the tree shuts down.
+    drop(tree);
+    settle().await;
+    assert_eq!(probe.live(), 0);
+    assert!(matches!(root.which_children().await, Err(supervisor::CommandError::NotRunning { .. })));
+    assert!(matches!(inner.which_children().await, Err(supervisor::CommandError::NotRunning { .. })));
+}

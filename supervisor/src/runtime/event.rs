@@ -23,7 +23,12 @@ pub struct Event {
 }
 
 /// What an [`Event`] reports.
+///
+/// With the `serde` feature it serializes as its `kind` in snake_case beside
+/// its fields, durations in milliseconds (`{"kind": "restart_scheduled",
+/// "delay_ms": 10.0}`).
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(tag = "kind", rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum EventKind {
     /// The child runs (after `ctx.ready()` when it has a start timeout).
@@ -41,11 +46,13 @@ pub enum EventKind {
     /// The child will start again after `delay`.
     RestartScheduled {
         /// The backoff delay (zero: at once).
+        #[cfg_attr(feature = "serde", serde(rename = "delay_ms", serialize_with = "duration_ms"))]
         delay: Duration,
     },
     /// The child stayed silent past its heartbeat interval.
     HeartbeatMissed {
         /// The interval.
+        #[cfg_attr(feature = "serde", serde(rename = "interval_ms", serialize_with = "duration_ms"))]
         interval: Duration,
     },
     /// A scope's restarts exceeded its budget.
@@ -55,6 +62,7 @@ pub enum EventKind {
         /// Restarts in the window.
         restarts: u32,
         /// The window.
+        #[cfg_attr(feature = "serde", serde(rename = "within_ms", serialize_with = "duration_ms"))]
         within: Duration,
     },
     /// The supervisor gave up and exits with this error.
@@ -70,6 +78,33 @@ pub enum EventKind {
     ShutdownStarted,
     /// The supervisor's children have all ended.
     ShutdownCompleted,
+}
+
+/// A duration as milliseconds, the unit the snapshot's `uptime_ms` uses.
+#[cfg(feature = "serde")]
+fn duration_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+/// An event as JSON: `{"at_unix_ms": .., "path": .., "attempt": .., "kind":
+/// .., ...the kind's fields}`. Its `Instant` becomes wall-clock time, which
+/// is what a reader of a log or a dashboard can place.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Repr<'a> {
+            at_unix_ms: u64,
+            path: &'a str,
+            attempt: u32,
+            #[serde(flatten)]
+            kind: &'a EventKind,
+        }
+        let age = Instant::now().saturating_duration_since(self.at);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let at_unix_ms = u64::try_from(now.saturating_sub(age).as_millis()).unwrap_or(u64::MAX);
+        Repr { at_unix_ms, path: &self.path, attempt: self.attempt, kind: &self.kind }.serialize(s)
+    }
 }
 
 /// A subscription to the tree's events, from

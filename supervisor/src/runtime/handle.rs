@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) exit: watch::Receiver<Option<Exit>>,
     pub(crate) tree: Arc<super::Tree>,
     pub(crate) tx: mpsc::Sender<Command>,
+    /// Pings, answered by the loop in every state (not only when idle).
+    pub(crate) pings: mpsc::Sender<oneshot::Sender<()>>,
 }
 
 /// What the handles a root's `start` gave out share: when the last one is
@@ -153,6 +155,28 @@ impl SupervisorHandle {
     async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, CommandError> {
         let (tx, rx) = oneshot::channel();
         self.shared.tx.send(make(tx)).await.map_err(|_| self.not_running())?;
+        rx.await.map_err(|_| self.not_running())
+    }
+
+    /// Resolves once the supervisor's loop has answered: it runs and is not
+    /// stuck. It answers while it starts or stops children too, when other
+    /// commands wait; for liveness probes and watchdogs.
+    ///
+    /// ```
+    /// use supervisor::{ChildSpec, Context, SupervisorSpec};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> anyhow::Result<()> {
+    /// let tree = SupervisorSpec::new("app")
+    ///     .child(ChildSpec::from_fn("idle", |ctx: Context| async move { ctx.cancelled().await }))
+    ///     .start()
+    ///     .await?;
+    /// tree.ping().await?;
+    /// tree.shutdown().await?;
+    /// assert!(tree.ping().await.is_err(), "a supervisor that has ended does not answer");
+    /// # Ok(()) }
+    /// ```
+    pub async fn ping(&self) -> Result<(), CommandError> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.pings.send(tx).await.map_err(|_| self.not_running())?;
         rx.await.map_err(|_| self.not_running())
     }
 

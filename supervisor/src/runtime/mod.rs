@@ -30,7 +30,7 @@ mod window;
 
 use std::hash::Hasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use tokio::sync::{broadcast, oneshot};
 use tokio::time::Instant;
@@ -65,6 +65,9 @@ pub(crate) struct Tree {
     violations: Mutex<Vec<String>>,
     /// The faults the test kit injects (nothing without the feature).
     pub(crate) faults: Faults,
+    /// The root supervisor's handle state, for the runs that ask for it
+    /// (weak: the tree must not own itself).
+    pub(crate) root: OnceLock<Weak<handle::Shared>>,
 }
 
 /// The fault plan a tree was started with (feature `testing`).
@@ -160,9 +163,11 @@ pub(crate) async fn start_tree(spec: SupervisorSpec, faults: Faults) -> Result<S
         #[cfg(debug_assertions)]
         violations: Mutex::new(Vec::new()),
         faults,
+        root: OnceLock::new(),
     });
     // The root has no parent to kill it: its kill token is never cancelled.
-    let (sup, shared) = Supervisor::new(spec, "", tree, root_stop, CancellationToken::new());
+    let (sup, shared) = Supervisor::new(spec, "", tree.clone(), root_stop, CancellationToken::new());
+    let _ = tree.root.set(Arc::downgrade(&shared));
     // Made before the root runs: if this future is dropped while the
     // root starts its children, the handle goes with it, and the root
     // sees it has no owner left.

@@ -15,7 +15,7 @@ use std::hash::BuildHasherDefault;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::{Id, JoinError, JoinSet};
 use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
@@ -39,6 +39,8 @@ use crate::spec::{ChildSpec, SupervisorSpec, join_path_arc};
 
 /// Commands waiting per supervisor; senders wait (never drop) past this.
 const COMMAND_CAPACITY: usize = 32;
+/// Pings waiting per supervisor, likewise.
+const PING_CAPACITY: usize = 8;
 
 /// Invariants are checked after every step, in debug builds, for
 /// supervisors up to this size (the check reads every child).
@@ -60,6 +62,7 @@ enum Input {
     Ready,
     Alarm,
     Command(Option<Command>),
+    Ping(oneshot::Sender<()>),
 }
 
 pub(crate) struct Supervisor {
@@ -81,6 +84,7 @@ pub(crate) struct Supervisor {
     pub(super) timers: Timers,
     alarm: Alarm,
     rx: mpsc::Receiver<Command>,
+    pings: mpsc::Receiver<oneshot::Sender<()>>,
     /// Resolves once the supervisor is asked to shut down.
     stop: Pin<Box<WaitForCancellationFutureOwned>>,
     /// Cancelled by the parent instead of aborting this supervisor's task.
@@ -107,8 +111,10 @@ impl Supervisor {
         let path = join_path_arc(parent, &spec.id);
         let span = tracing::info_span!("supervisor", path = %path);
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
+        let (pings_tx, pings) = mpsc::channel(PING_CAPACITY);
         let (exit_tx, exit_rx) = watch::channel(None);
-        let shared = Arc::new(Shared { path: path.clone(), stop: stop.clone(), exit: exit_rx, tree, tx });
+        let shared =
+            Arc::new(Shared { path: path.clone(), stop: stop.clone(), exit: exit_rx, tree, tx, pings: pings_tx });
         let groups: Vec<Group> = spec
             .groups
             .iter()
@@ -134,6 +140,7 @@ impl Supervisor {
             timers: Timers::default(),
             alarm: Alarm::default(),
             rx,
+            pings,
             stop: Box::pin(stop.cancelled_owned()),
             kill,
             exit_tx,
@@ -336,7 +343,7 @@ impl Supervisor {
             Some(Job { wait: Some(Wait::Ready { cell, .. }), .. }) => Some(cell.clone()),
             _ => None,
         };
-        let Supervisor { stop, tasks, rx, alarm, .. } = self;
+        let Supervisor { stop, tasks, rx, pings, alarm, .. } = self;
         tokio::select! {
             biased;
             _ = stop.as_mut(), if !shutting_down => Input::Stop,
@@ -350,6 +357,7 @@ impl Supervisor {
             _ = wait_ready(ready.as_deref()), if ready.is_some() => Input::Ready,
             _ = alarm.ring(), if alarm.armed.is_some() => Input::Alarm,
             cmd = rx.recv(), if idle => Input::Command(cmd),
+            Some(reply) = pings.recv() => Input::Ping(reply),
         }
     }
 
@@ -362,6 +370,9 @@ impl Supervisor {
             Input::Command(Some(cmd)) => self.on_command(cmd),
             // Every sender is gone: no handle can reach this supervisor.
             Input::Command(None) => self.on_stop(),
+            Input::Ping(reply) => {
+                let _ = reply.send(());
+            }
         }
     }
 
