@@ -110,9 +110,13 @@ impl<M> Address<M> {
         })
     }
 
-    /// Sends `message`, waiting at most `after` for room.
+    /// Sends `message`, waiting at most `after` for room. `Duration::MAX`
+    /// waits as [`send`](Self::send) does.
     pub async fn send_timeout(&self, message: M, after: Duration) -> Result<(), SendError<M>> {
-        self.send_by(message, Instant::now() + after, after).await
+        match deadline(after) {
+            Some(deadline) => self.send_by(message, deadline, after).await,
+            None => self.send(message).await,
+        }
     }
 
     /// Sends `message` once there is room, unless `deadline` passes first.
@@ -140,7 +144,14 @@ impl<M> Address<M> {
     /// If the run handling the request ends before it answers (it fails,
     /// panics or is stopped), the call fails at once with
     /// [`CallError::NoReply`], naming the child: it does not wait for the
-    /// timeout.
+    /// timeout. So does a call whose request the mailbox gives up (a dead
+    /// letter drops its `Reply`).
+    ///
+    /// `Duration::MAX` is OTP's `infinity`: the call sets no timer (a timer
+    /// is most of what a call costs over a bare channel and oneshot) and
+    /// still fails at once as above, but waits for as long as the child is
+    /// stopped or quarantined with the request queued; dropping the call's
+    /// future is then the way out.
     ///
     /// ```
     /// use std::time::Duration;
@@ -155,19 +166,27 @@ impl<M> Address<M> {
     /// # drop(inbox); }
     /// ```
     pub async fn call<R>(&self, make: impl FnOnce(Reply<R>) -> M, timeout: Duration) -> Result<R, CallError<M>> {
-        let deadline = Instant::now() + timeout;
         let (tx, mut rx) = oneshot::channel();
-        self.send_by(make(Reply { tx }), deadline, timeout).await?;
-        // The reply is polled before the timer, so that an answer already
-        // there costs no timer.
-        let mut sleep = pin!(tokio::time::sleep_until(deadline));
-        let answer = std::future::poll_fn(|cx| {
-            if let Poll::Ready(answer) = std::pin::Pin::new(&mut rx).poll(cx) {
-                return Poll::Ready(Some(answer));
+        let request = make(Reply { tx });
+        let answer = match deadline(timeout) {
+            None => {
+                self.send(request).await?;
+                Some(rx.await)
             }
-            sleep.as_mut().poll(cx).map(|()| None)
-        })
-        .await;
+            Some(deadline) => {
+                self.send_by(request, deadline, timeout).await?;
+                // The reply is polled before the timer: an answer already
+                // there needs no look at the clock.
+                let mut sleep = pin!(tokio::time::sleep_until(deadline));
+                std::future::poll_fn(|cx| {
+                    if let Poll::Ready(answer) = std::pin::Pin::new(&mut rx).poll(cx) {
+                        return Poll::Ready(Some(answer));
+                    }
+                    sleep.as_mut().poll(cx).map(|()| None)
+                })
+                .await
+            }
+        };
         match answer {
             Some(Ok(value)) => Ok(value),
             Some(Err(_)) => Err(CallError::NoReply { path: self.meta.path() }),
@@ -199,4 +218,10 @@ impl<M> Address<M> {
     pub fn same_mailbox(&self, other: &Address<M>) -> bool {
         self.tx.same_channel(&other.tx)
     }
+}
+
+/// When a wait of `after` from now ends; `None` when it never does (the
+/// instant is past what the clock can count: `Duration::MAX`).
+fn deadline(after: Duration) -> Option<Instant> {
+    if after == Duration::MAX { None } else { Instant::now().checked_add(after) }
 }

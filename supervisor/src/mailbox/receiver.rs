@@ -4,9 +4,12 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::Poll;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::error::DeadLetterReason;
 use super::{Pending, Queue, Shared, hooks};
@@ -21,6 +24,7 @@ pub struct Receiver<M> {
     queue: Option<Queue<M>>,
     shared: Arc<Shared<M>>,
     ctx: Context,
+    stop: StopSignal,
 }
 
 impl<M> fmt::Debug for Receiver<M> {
@@ -54,13 +58,14 @@ fn unacked(redeliveries: u32, limit: u32) -> Unacked {
 
 impl<M> Receiver<M> {
     pub(crate) fn new(queue: Queue<M>, shared: Arc<Shared<M>>, ctx: Context) -> Self {
-        Receiver { queue: Some(queue), shared, ctx }
+        Receiver { queue: Some(queue), shared, ctx, stop: StopSignal::default() }
     }
 
     /// The next message, waiting for one while the run goes on.
     ///
-    /// Once the run is asked to stop, it still returns what is queued (a
-    /// consumer drains its mailbox within its shutdown time), then `None`:
+    /// Once the run is asked to stop (or its [token](Context::token) is
+    /// cancelled), it still returns what is queued (a consumer drains its
+    /// mailbox within its shutdown time), then `None`:
     /// `while let Some(msg) = rx.recv().await { .. }` is the whole loop.
     pub async fn recv(&mut self) -> Option<M> {
         let queue = self.queue.as_mut()?;
@@ -68,7 +73,7 @@ impl<M> Receiver<M> {
             self.shared.meta().set_front(false);
             return Some(pending.message);
         }
-        recv_queued(queue, &self.ctx).await
+        recv_queued(queue, &mut self.stop, &self.ctx).await
     }
 
     /// The next message if one is queued now.
@@ -108,7 +113,7 @@ impl<M> Receiver<M> {
                 self.shared.meta().set_front(false);
                 (pending.message, pending.redeliveries)
             }
-            None => (recv_queued(queue, &self.ctx).await?, 0),
+            None => (recv_queued(queue, &mut self.stop, &self.ctx).await?, 0),
         };
         Some(Delivery { receiver: self, message: Some(message), redeliveries })
     }
@@ -143,25 +148,100 @@ impl<M> Receiver<M> {
 
 /// Waits for the channel's next message, or for the run's stop; once
 /// stopping, takes only what is queued.
-async fn recv_queued<M>(queue: &mut Queue<M>, ctx: &Context) -> Option<M> {
-    if ctx.is_cancelled() {
+async fn recv_queued<M>(queue: &mut Queue<M>, stop: &mut StopSignal, ctx: &Context) -> Option<M> {
+    if stop.is_stopping(ctx) {
         return queue.rx.try_recv().ok();
     }
-    // The channel is polled first: a queued message costs no wait on the
-    // stop signal.
-    let mut stop = pin!(ctx.cancelled());
     let rx = &mut queue.rx;
-    // `Some`: what the channel gave; `None`: the run is stopping.
+    // `Some`: what the channel gave; `None`: the run is stopping. The
+    // channel goes first: a queued message costs no look at the stop.
     let got = std::future::poll_fn(|cx| {
         if let Poll::Ready(message) = rx.poll_recv(cx) {
             return Poll::Ready(Some(message));
         }
-        stop.as_mut().poll(cx).map(|()| None)
+        stop.poll(ctx, cx).map(|()| None)
     })
     .await;
     match got {
         Some(message) => message,
         None => queue.rx.try_recv().ok(),
+    }
+}
+
+/// The run's stop, waited on by a receiver across its calls to `recv`.
+///
+/// A wait on the stop is a `Notify` waiter: polling it while it is pending
+/// takes a lock. A consumer that keeps up with its producers finds its
+/// queue empty at nearly every message, so the wait is made once per
+/// receiver, polled with a waker of its own, and polled again only when
+/// that waker has fired; the task's own waker is passed on to it, and
+/// replaced only when the receiver moves to another task.
+#[derive(Default)]
+struct StopSignal {
+    /// Made on the first wait.
+    wait: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+    /// The waker the wait is polled with.
+    waker: Option<(Arc<StopWaker>, Waker)>,
+    /// The task waker it passes on, as last given to it.
+    task: Option<Waker>,
+    /// The run's token was cancelled (by its stop, or by the worker's own
+    /// code): the receiver drains as when stopping.
+    fired: bool,
+}
+
+/// Wakes the receiving task when the stop's wait fires, and records that
+/// it did.
+#[derive(Default)]
+struct StopWaker {
+    fired: AtomicBool,
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for StopWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::SeqCst);
+        if let Some(task) = self.task.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            task.wake_by_ref();
+        }
+    }
+}
+
+impl StopSignal {
+    /// Whether the run is asked to stop. Lock-free: it is asked before
+    /// every message.
+    fn is_stopping(&self, ctx: &Context) -> bool {
+        self.fired || ctx.is_cancelled()
+    }
+
+    fn poll(&mut self, ctx: &Context, cx: &mut TaskContext<'_>) -> Poll<()> {
+        if self.is_stopping(ctx) {
+            return Poll::Ready(());
+        }
+        let (stop_waker, waker) = self.waker.get_or_insert_with(|| {
+            let stop_waker = Arc::new(StopWaker::default());
+            let waker = Waker::from(stop_waker.clone());
+            (stop_waker, waker)
+        });
+        // Passed on under the lock only when it changes: not per message.
+        if !self.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+            self.task = Some(cx.waker().clone());
+            *stop_waker.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+        }
+        // The first time, or woken by the wait: look at it.
+        if self.wait.is_none()
+            || (stop_waker.fired.load(Ordering::Relaxed) && stop_waker.fired.swap(false, Ordering::SeqCst))
+        {
+            let wait = self.wait.get_or_insert_with(|| Box::pin(ctx.token().clone().cancelled_owned()));
+            if wait.as_mut().poll(&mut TaskContext::from_waker(waker)).is_ready() {
+                self.fired = true;
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
     }
 }
 

@@ -14,11 +14,14 @@ fn context(path: &str) -> Context {
     Context { inner: RunCell::new(Arc::from(path), id_len, 1, Restart::Permanent, Instant::now()) }
 }
 
+/// Dead letters with their reason and redelivery count.
+type Collected<M> = Arc<Mutex<Vec<(M, DeadLetterReason, u32)>>>;
+
 /// A mailbox whose dead letters land in the returned list.
 fn collecting<M: Send + 'static>(
     capacity: usize,
     limit: u32,
-) -> (Address<M>, Mailbox<M>, Arc<Mutex<Vec<(M, DeadLetterReason, u32)>>>) {
+) -> (Address<M>, Mailbox<M>, Collected<M>) {
     let dead = Arc::new(Mutex::new(Vec::new()));
     let sink = dead.clone();
     let (address, mailbox) = builder(capacity)
@@ -83,6 +86,44 @@ async fn a_waiting_receiver_wakes_with_none_when_its_run_is_stopped() {
     let start = Instant::now();
     assert_eq!(rx.recv().await, None);
     assert_eq!(start.elapsed(), Duration::from_millis(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_receiver_moved_to_another_task_still_wakes_when_its_run_is_stopped() {
+    let (address, mailbox) = mailbox::<u32>(8);
+    let ctx = context("app/c");
+    let mut rx = mailbox.receiver(&ctx).unwrap();
+    // Waits (and registers for the stop) in one task, is woken by a message.
+    let first = tokio::spawn(async move {
+        let got = rx.recv().await;
+        (got, rx)
+    });
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    address.send(1).await.unwrap();
+    let (got, mut rx) = first.await.unwrap();
+    assert_eq!(got, Some(1));
+    // Waits again, in another task: the stop must reach this one.
+    let second = tokio::spawn(async move { rx.recv().await });
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert!(!second.is_finished());
+    ctx.inner.cancel();
+    assert_eq!(tokio::time::timeout(Duration::from_secs(1), second).await.unwrap().unwrap(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_the_runs_token_drains_as_a_stop_does() {
+    let (address, mailbox) = mailbox::<u32>(8);
+    let ctx = context("app/c");
+    let mut rx = mailbox.receiver(&ctx).unwrap();
+    let token = ctx.token().clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        address.send(1).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        token.cancel();
+    });
+    assert_eq!(rx.recv().await, Some(1));
+    assert_eq!(tokio::time::timeout(Duration::from_secs(1), rx.recv()).await.unwrap(), None);
 }
 
 #[tokio::test]
