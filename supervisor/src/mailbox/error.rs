@@ -115,7 +115,7 @@ impl<M> std::error::Error for SendError<M> {}
 pub enum CallError<M> {
     /// The request was not sent (the mailbox is closed, or had no room
     /// within the timeout); it is given back.
-    Send(SendError<M>),
+    NotSent(SendError<M>),
     /// The run handling the request ended (it failed, panicked or was
     /// stopped) or dropped the [`Reply`](super::Reply) without replying.
     NoReply {
@@ -136,7 +136,7 @@ impl<M> CallError<M> {
     /// ever did.
     pub fn path(&self) -> Option<&str> {
         match self {
-            CallError::Send(e) => e.path(),
+            CallError::NotSent(e) => e.path(),
             CallError::NoReply { path } | CallError::Timeout { path, .. } => path.as_deref(),
         }
     }
@@ -144,14 +144,14 @@ impl<M> CallError<M> {
 
 impl<M> From<SendError<M>> for CallError<M> {
     fn from(e: SendError<M>) -> Self {
-        CallError::Send(e)
+        CallError::NotSent(e)
     }
 }
 
 impl<M> fmt::Display for CallError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallError::Send(e) => write!(f, "the request was not sent: {e}"),
+            CallError::NotSent(e) => write!(f, "the request was not sent: {e}"),
             CallError::NoReply { path } => write!(
                 f,
                 "{} dropped the request without replying: the run handling it ended (failed, panicked or was stopped) or dropped its `Reply`",
@@ -170,7 +170,7 @@ impl<M> fmt::Display for CallError<M> {
 impl<M> fmt::Debug for CallError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallError::Send(e) => f.debug_tuple("Send").field(e).finish(),
+            CallError::NotSent(e) => f.debug_tuple("NotSent").field(e).finish(),
             CallError::NoReply { path } => f.debug_struct("NoReply").field("path", path).finish(),
             CallError::Timeout { path, after } => {
                 f.debug_struct("Timeout").field("path", path).field("after", after).finish()

@@ -18,10 +18,7 @@ fn context(path: &str) -> Context {
 type Collected<M> = Arc<Mutex<Vec<(M, DeadLetterReason, u32)>>>;
 
 /// A mailbox whose dead letters land in the returned list.
-fn collecting<M: Send + 'static>(
-    capacity: usize,
-    limit: u32,
-) -> (Address<M>, Mailbox<M>, Collected<M>) {
+fn collecting<M: Send + 'static>(capacity: usize, limit: u32) -> (Address<M>, Mailbox<M>, Collected<M>) {
     let dead = Arc::new(Mutex::new(Vec::new()));
     let sink = dead.clone();
     let (address, mailbox) = builder(capacity)
