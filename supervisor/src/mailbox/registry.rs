@@ -18,7 +18,9 @@ use super::{Address, Mailbox, OnClose};
 /// good. Cheap to clone: every clone is the same registry.
 ///
 /// The registry holds addresses only, never a [`Mailbox`]: registering does
-/// not keep a child's mailbox open.
+/// not keep a child's mailbox open. Make the registered children
+/// `temporary`: a supervisor keeps the spec of any other kind, and so its
+/// mailbox and its entry, until `delete_child`.
 ///
 /// ```
 /// use supervisor::mailbox::Registry;
