@@ -50,6 +50,7 @@
 pub mod admin;
 mod error;
 mod inspect;
+pub mod mailbox;
 mod policy;
 mod runtime;
 mod spec;
@@ -61,6 +62,7 @@ mod worker;
 
 pub use error::{AutoShutdownName, CommandError, ExitReason, SpecError, SpecErrors, StartError, SupervisorError};
 pub use inspect::{RestartBound, RestartBoundExceeded};
+pub use mailbox::{Address, Mailbox, mailbox};
 pub use policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
 pub use runtime::{
     ChildInfo, ChildKindName, ChildSnapshot, ChildState, ChildrenCount, Event, EventKind, RecvError, Signal, Snapshot,

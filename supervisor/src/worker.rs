@@ -172,6 +172,21 @@ impl Context {
         self.inner.cancelled()
     }
 
+    /// [`cancelled`](Self::cancelled) as a future that owns what it needs:
+    /// for APIs that take a `'static` future, such as axum's
+    /// `with_graceful_shutdown`.
+    ///
+    /// ```
+    /// use supervisor::Context;
+    /// fn shutdown_signal(ctx: &Context) -> impl std::future::Future<Output = ()> + Send + 'static {
+    ///     ctx.cancelled_owned()
+    /// }
+    /// ```
+    pub fn cancelled_owned(&self) -> impl Future<Output = ()> + Send + 'static {
+        let ctx = self.clone();
+        async move { ctx.cancelled().await }
+    }
+
     /// Whether the supervisor has asked this run to stop.
     pub fn is_cancelled(&self) -> bool {
         self.inner.is_cancelled()

@@ -159,6 +159,7 @@ mod tests {
             uptime_ms: None,
             last_exit: None,
             dynamic: false,
+            mailbox: None,
             supervisor: None,
         }
     }

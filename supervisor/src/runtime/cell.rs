@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::Tree;
 use super::handle::Shared;
 use crate::error::ExitReason;
+use crate::mailbox::hooks::MailboxProbe;
 use crate::policy::Restart;
 
 /// State shared between one child task and its supervisor. The cancellation
@@ -93,7 +94,13 @@ impl Future for WaitFor<'_> {
 struct Extras {
     token: OnceLock<CancellationToken>,
     in_task: OnceLock<InTaskRuns>,
+    /// The mailbox the run receives from (the last one taken, if several).
+    mailbox: Mutex<Option<MailboxRef>>,
 }
+
+/// A child's mailbox as the runtime sees it: weak, so that it never keeps
+/// the mailbox open.
+pub(crate) type MailboxRef = Weak<dyn MailboxProbe>;
 
 /// The record of the restarts a task made by itself.
 struct InTaskRuns {
@@ -174,11 +181,23 @@ impl RunCell {
     }
 
     fn extras(&self) -> &Extras {
-        self.extras.get_or_init(|| Box::new(Extras { token: OnceLock::new(), in_task: OnceLock::new() }))
+        self.extras.get_or_init(|| {
+            Box::new(Extras { token: OnceLock::new(), in_task: OnceLock::new(), mailbox: Mutex::new(None) })
+        })
     }
 
     fn nanos_since_epoch(&self) -> u64 {
         u64::try_from(self.tree().epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Keeps the mailbox the run has taken to receive from.
+    pub(crate) fn attach_mailbox(&self, mailbox: MailboxRef) {
+        *self.extras().mailbox.lock().unwrap_or_else(PoisonError::into_inner) = Some(mailbox);
+    }
+
+    /// The mailbox the run receives from, if it took one.
+    pub(crate) fn mailbox(&self) -> Option<MailboxRef> {
+        self.extras.get()?.mailbox.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Asks the run to stop.

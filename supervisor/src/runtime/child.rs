@@ -43,7 +43,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::cell::RunCell;
+use super::cell::{MailboxRef, RunCell};
 use super::decide::ScopeKey;
 use super::handle::{ChildKindName, ChildState, SupervisorHandle};
 use super::job::Wait;
@@ -51,6 +51,7 @@ use super::supervisor::Supervisor;
 use super::timers::TimerKind;
 use super::window::SharedWindow;
 use crate::error::ExitReason;
+use crate::mailbox::MailboxDepth;
 use crate::policy::{Backoff, Policy, Restart, Shutdown};
 use crate::spec::{ChildKind, ChildSpec};
 use tokio::task::Id;
@@ -153,6 +154,8 @@ struct Cold {
     /// Consecutive failures, for backoff.
     failures: u32,
     last_exit: Option<ExitReason>,
+    /// The mailbox its last run received from, for its depth meanwhile.
+    mailbox: Option<MailboxRef>,
 }
 
 pub(crate) struct Override {
@@ -217,6 +220,13 @@ impl Slot {
         self.cold_mut().last_exit = Some(reason);
     }
 
+    /// The depth of the mailbox the child's runs receive from: the current
+    /// run's, else the last run's.
+    pub(crate) fn mailbox_depth(&self) -> Option<MailboxDepth> {
+        let mailbox = self.run().and_then(|r| r.cell.mailbox()).or_else(|| self.cold.as_ref()?.mailbox.clone())?;
+        Some(mailbox.upgrade()?.depth())
+    }
+
     /// Leaves the `Live` phase for `next`, folding into the slot what the
     /// task did by itself (restarts inside it: their count, the attempt
     /// reached and the last exit before the current run); returns the run.
@@ -228,6 +238,9 @@ impl Slot {
             if let Some(exit) = in_task.last_exit {
                 self.set_last_exit(exit);
             }
+        }
+        if let Some(mailbox) = run.cell.mailbox() {
+            self.cold_mut().mailbox = Some(mailbox);
         }
         Some(run)
     }

@@ -52,6 +52,7 @@ impl Supervisor {
                     last_exit: s.last_exit().cloned(),
                     dynamic: s.dynamic,
                     uptime: run.map(|r| now.saturating_duration_since(r.started)),
+                    mailbox: s.mailbox_depth(),
                 };
                 // A task that restarted its worker by itself knows better.
                 if let Some(run) = run

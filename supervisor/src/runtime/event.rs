@@ -78,6 +78,20 @@ pub enum EventKind {
     ShutdownStarted,
     /// The supervisor's children have all ended.
     ShutdownCompleted,
+    /// The child's mailbox gave up messages it could not deliver (each one
+    /// also goes to the mailbox's dead-letter callback).
+    DeadLetter {
+        /// Why.
+        reason: crate::mailbox::DeadLetterReason,
+        /// How many messages.
+        count: usize,
+    },
+    /// A delivery the child's run did not acknowledge went back to the
+    /// front of its mailbox.
+    Redelivered {
+        /// How many times that message has now been delivered again.
+        redeliveries: u32,
+    },
 }
 
 /// A duration as milliseconds, the unit the snapshot's `uptime_ms` uses.

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::event::Subscription;
 use crate::error::{CommandError, ExitReason, SupervisorError};
+use crate::mailbox::MailboxDepth;
 use crate::spec::ChildSpec;
 
 /// How a supervisor ended: `Ok` after a requested shutdown or an
@@ -116,6 +117,8 @@ pub struct ChildInfo {
     pub dynamic: bool,
     /// How long the current run has been going, if it runs.
     pub uptime: Option<Duration>,
+    /// How full the mailbox its runs receive from is, if they take one.
+    pub mailbox: Option<MailboxDepth>,
 }
 
 /// Counts of a supervisor's children, as OTP's `count_children`.

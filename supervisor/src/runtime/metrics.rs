@@ -30,6 +30,16 @@ pub(crate) fn record(path: &str, kind: &EventKind) {
             let (supervisor, child) = split(path);
             metrics::counter!("supervisor_restarts_total", "supervisor" => supervisor, "child" => child).increment(1);
         }
+        EventKind::DeadLetter { count, .. } => {
+            let (supervisor, child) = split(path);
+            metrics::counter!("supervisor_dead_letters_total", "supervisor" => supervisor, "child" => child)
+                .increment(u64::try_from(*count).unwrap_or(u64::MAX));
+        }
+        EventKind::Redelivered { .. } => {
+            let (supervisor, child) = split(path);
+            metrics::counter!("supervisor_redeliveries_total", "supervisor" => supervisor, "child" => child)
+                .increment(1);
+        }
         EventKind::Escalated { .. } => {
             metrics::counter!("supervisor_escalations_total", "supervisor" => path.to_string()).increment(1);
         }

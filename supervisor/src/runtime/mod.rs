@@ -204,3 +204,31 @@ impl Hasher for IdHasher {
         self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
+
+/// A run's context for unit tests, with no supervisor behind it: commands
+/// on its handles answer `NotRunning`, its events go nowhere.
+#[cfg(test)]
+pub(crate) fn detached_context(path: &str) -> crate::worker::Context {
+    let tree = Arc::new(Tree {
+        epoch: Instant::now(),
+        root_stop: CancellationToken::new(),
+        cause: Mutex::new(None),
+        events: broadcast::channel(EVENT_CAPACITY).0,
+        subscribers: AtomicUsize::new(0),
+        #[cfg(debug_assertions)]
+        violations: Mutex::new(Vec::new()),
+        faults: Faults::default(),
+        root: OnceLock::new(),
+    });
+    let parent = path.rsplit_once('/').map_or("", |(parent, _)| parent);
+    let shared = Arc::new(handle::Shared {
+        path: Arc::from(parent),
+        stop: CancellationToken::new(),
+        exit: tokio::sync::watch::channel(None).1,
+        tree,
+        tx: tokio::sync::mpsc::channel(1).0,
+        pings: tokio::sync::mpsc::channel(1).0,
+    });
+    let id_len = path.len() - parent.len() - usize::from(!parent.is_empty());
+    crate::worker::Context { inner: cell::RunCell::new(Arc::from(path), id_len, 1, crate::Restart::Permanent, shared) }
+}

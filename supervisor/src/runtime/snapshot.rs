@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::handle::{ChildKindName, ChildState, SupervisorHandle};
 use crate::error::CommandError;
+use crate::mailbox::MailboxDepth;
 
 /// The whole tree (or a subtree) now: every supervisor and child with its
 /// kind, state, restart count, attempt, uptime and last exit.
@@ -55,6 +56,9 @@ pub struct ChildSnapshot {
     pub last_exit: Option<String>,
     /// Whether it was added with `start_child`.
     pub dynamic: bool,
+    /// How full the mailbox its runs receive from is, if they take one.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub mailbox: Option<MailboxDepth>,
     /// A running nested supervisor's own snapshot.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub supervisor: Option<Snapshot>,
@@ -82,6 +86,7 @@ impl SupervisorHandle {
                 restarts: info.restarts,
                 attempt: info.attempt,
                 dynamic: info.dynamic,
+                mailbox: info.mailbox,
                 supervisor,
             });
         }
@@ -108,6 +113,9 @@ impl Snapshot {
             }
             if let Some(ms) = c.uptime_ms {
                 write!(f, ", up {:.1}s", ms as f64 / 1000.0)?;
+            }
+            if let Some(mailbox) = &c.mailbox {
+                write!(f, ", mailbox {mailbox}")?;
             }
             if let Some(exit) = &c.last_exit {
                 write!(f, ", last {exit}")?;

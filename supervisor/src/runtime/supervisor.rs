@@ -230,6 +230,9 @@ impl Supervisor {
             (true, Some(cause)) => Err(cause),
             _ => result,
         };
+        // The children's specs go first, and with them their workers'
+        // mailboxes: once the end is told, a send is a dead letter at once.
+        self.slots.clear();
         self.exit_tx.send_replace(Some(result.clone()));
         result
     }

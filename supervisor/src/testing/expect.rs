@@ -83,6 +83,8 @@ enum What {
     AutoShutdown,
     ShutdownStarted,
     ShutdownCompleted,
+    DeadLetter,
+    Redelivered,
 }
 
 /// One expected event: its kind, the path it concerns and, if asked, the
@@ -119,7 +121,9 @@ impl Expect {
             | (What::Quarantined, EventKind::Quarantined)
             | (What::AutoShutdown, EventKind::AutoShutdown)
             | (What::ShutdownStarted, EventKind::ShutdownStarted)
-            | (What::ShutdownCompleted, EventKind::ShutdownCompleted) => true,
+            | (What::ShutdownCompleted, EventKind::ShutdownCompleted)
+            | (What::DeadLetter, EventKind::DeadLetter { .. })
+            | (What::Redelivered, EventKind::Redelivered { .. }) => true,
             (What::StartFailed(exit), EventKind::StartFailed { reason })
             | (What::Exited(exit), EventKind::Exited { reason }) => exit.matches(reason),
             (What::RestartScheduled { min, max }, EventKind::RestartScheduled { delay }) => {
@@ -144,6 +148,8 @@ impl fmt::Display for Expect {
             What::AutoShutdown => "auto_shutdown",
             What::ShutdownStarted => "shutdown_started",
             What::ShutdownCompleted => "shutdown_completed",
+            What::DeadLetter => "dead_letter",
+            What::Redelivered => "redelivered",
         };
         write!(f, "{name} {}", self.path)?;
         if let Some(a) = self.attempt {
@@ -207,6 +213,17 @@ pub fn quarantined(path: impl AsRef<str>) -> Expect {
     Expect::new(path, What::Quarantined)
 }
 
+/// The mailbox of the child at `path` gave up on messages (see
+/// [`EventKind::DeadLetter`]).
+pub fn dead_letter(path: impl AsRef<str>) -> Expect {
+    Expect::new(path, What::DeadLetter)
+}
+
+/// A delivery to the child at `path` went back to the front of its mailbox.
+pub fn redelivered(path: impl AsRef<str>) -> Expect {
+    Expect::new(path, What::Redelivered)
+}
+
 /// The supervisor at `path` ended because of its significant children.
 pub fn auto_shutdown(path: impl AsRef<str>) -> Expect {
     Expect::new(path, What::AutoShutdown)
@@ -239,6 +256,8 @@ pub(crate) fn describe(event: &Event) -> String {
         EventKind::AutoShutdown => ("auto_shutdown", None),
         EventKind::ShutdownStarted => ("shutdown_started", None),
         EventKind::ShutdownCompleted => ("shutdown_completed", None),
+        EventKind::DeadLetter { reason, count } => ("dead_letter", Some(format!("{count} ({reason})"))),
+        EventKind::Redelivered { redeliveries } => ("redelivered", Some(format!("{redeliveries} times"))),
     };
     let mut text = format!("{name} {}", event.path);
     if event.attempt > 0 {

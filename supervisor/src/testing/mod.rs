@@ -70,8 +70,9 @@ mod script;
 
 pub use clock::{WaitError, advance_to_next_restart, run_until_idle, wait_for_state};
 pub use expect::{
-    Exit, Expect, auto_shutdown, budget_exceeded, escalated, exited, heartbeat_missed, quarantined, restart_scheduled,
-    restart_scheduled_between, shutdown_completed, shutdown_started, start_failed, started,
+    Exit, Expect, auto_shutdown, budget_exceeded, dead_letter, escalated, exited, heartbeat_missed, quarantined,
+    redelivered, restart_scheduled, restart_scheduled_between, shutdown_completed, shutdown_started, start_failed,
+    started,
 };
 pub(crate) use faults::RunSwitches;
 pub use faults::{Fault, FaultPlan, FaultPlanError, FaultStartError, start_with_faults};

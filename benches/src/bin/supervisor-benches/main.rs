@@ -9,6 +9,7 @@
 //! (their order rotates), and each figure is the median over repetitions.
 //! The table is printed and saved to `benches/RESULTS.md`.
 
+mod mailbox;
 mod probe;
 mod report;
 mod scenarios;
@@ -27,6 +28,10 @@ fn main() {
         child(&args[2..]);
         return;
     }
+    if args.get(1).map(String::as_str) == Some("mailbox") {
+        mailbox::main(&args[2..]);
+        return;
+    }
     let mut reps = 9usize;
     let mut only: Vec<String> = Vec::new();
     let mut save = true;
@@ -41,6 +46,7 @@ fn main() {
             "-h" | "--help" => {
                 println!("usage: supervisor-benches [--reps N] [--only SCENARIO[,SCENARIO]] [--no-save]");
                 println!("scenarios: {}", SCENARIOS.join(", "));
+                println!("mailboxes against bare tokio channels: supervisor-benches mailbox [--reps N]");
                 return;
             }
             other => {
