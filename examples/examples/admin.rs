@@ -117,7 +117,7 @@ async fn main() -> anyhow::Result<TreeExit> {
     };
     let tree = match spec.start().await {
         Ok(tree) => tree,
-        Err(e) => return Ok(TreeExit::from_start_error(e)),
+        Err(e) => return Ok(TreeExit::from(e)),
     };
     let addr = admin.local_addr().ok_or_else(|| anyhow::anyhow!("the admin endpoint did not bind"))?;
     println!("dashboard: http://{addr}/#token={full}");

@@ -152,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
     while accounted() < ITEMS && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let restarts: u32 = tree.supervisor("stages").await?.which_children().await?.iter().map(|c| c.restarts).sum();
+    let restarts: u32 = tree.nested("stages").await?.which_children().await?.iter().map(|c| c.restarts).sum();
     tree.shutdown().await?;
 
     let (sent, received, dead) =

@@ -32,7 +32,7 @@ async fn main() -> TreeExit {
     };
     let tree = match spec.start().await {
         Ok(tree) => tree,
-        Err(e) => return TreeExit::from_start_error(e),
+        Err(e) => return TreeExit::from(e),
     };
     println!("running; send SIGTERM or press Ctrl-C to stop");
     let exit = tokio::select! {

@@ -24,22 +24,36 @@ use proc_macro::TokenStream;
 
 /// Declares a supervision tree and evaluates to its `supervisor::SupervisorSpec`.
 ///
-/// ```text
+/// ```
 /// use supervisor::{supervision_tree, worker, Context};
 ///
+/// #[worker]
+/// #[derive(Clone, Default)]
+/// struct Stage;
+///
+/// impl Stage {
+///     async fn run(self, ctx: Context) {
+///         ctx.cancelled().await;
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> anyhow::Result<()> {
 /// let spec = supervision_tree! {
 ///     supervisor app(strategy = one_for_one, max_restarts = 3, within = 5s) {
-///         worker db(restart = permanent, shutdown = 10s) = Db { url: url.clone() };
-///         worker ingest(group = pipeline) = Ingest::default();
-///         worker parse(group = pipeline, backoff = 10ms..1s) = Parse::default();
+///         worker db(restart = permanent, shutdown = 10s) = Stage;
+///         worker ingest(group = pipeline) = Stage::default();
+///         worker parse(group = pipeline, backoff = 10ms..1s) = Stage;
 ///         supervisor http(strategy = rest_for_one) {
-///             worker listener(start_timeout = 2s) = Listener::bind(addr);
+///             worker listener(shutdown = brutal_kill) = Stage;
 ///         }
 ///         group pipeline(strategy = rest_for_one, max_restarts = 10, within = 1s);
 ///         override db(strategy = one_for_all);
 ///     }
 /// };
 /// let tree = spec.start().await?;
+/// assert_eq!(tree.which_children().await?.len(), 4);
+/// tree.shutdown().await?;
+/// # Ok(()) }
 /// ```
 ///
 /// One root `supervisor ID (OPTIONS)? { ITEM* }`; items are
@@ -49,9 +63,10 @@ use proc_macro::TokenStream;
 /// `validate()` at start. Duplicate ids, unknown groups and override targets,
 /// misplaced or misspelled options, zero or inverted durations and the
 /// `significant`/`auto_shutdown` rules are compile errors on the offending
-/// token. `crate = sv;` before the root says where the `supervisor` crate is
-/// when the calling crate names it otherwise. See the crate's README for
-/// every option and rule.
+/// token, all reported at once. `crate = sv;` before the root says where the
+/// `supervisor` crate is when the calling crate names it otherwise. Every
+/// option, its default and every rule: the guide's chapter on the DSL,
+/// `supervisor::guide::dsl`.
 #[proc_macro]
 pub fn supervision_tree(input: TokenStream) -> TokenStream {
     let (tree, mut errors) = parse::tree(input.into());
@@ -81,8 +96,8 @@ pub fn supervision_tree(input: TokenStream) -> TokenStream {
 /// Makes a struct a `supervisor::Worker` that calls its inherent
 /// `async fn run(self, ctx: Context)`, with checked per-type defaults.
 ///
-/// ```text
-/// use supervisor::{worker, Context};
+/// ```
+/// use supervisor::{supervision_tree, worker, ChildSpec, Context, Restart};
 ///
 /// #[worker(restart = transient, shutdown = 1s, backoff = 10ms..1s)]
 /// #[derive(Clone)]
@@ -90,10 +105,21 @@ pub fn supervision_tree(input: TokenStream) -> TokenStream {
 ///
 /// impl Poller {
 ///     async fn run(self, ctx: Context) -> anyhow::Result<()> {
+///         let _ = &self.url;
 ///         ctx.cancelled().await;
 ///         Ok(())
 ///     }
 /// }
+///
+/// // The type's defaults apply wherever the tree sets nothing else.
+/// let child = ChildSpec::worker("poller", Poller { url: "http://localhost".into() });
+/// assert_eq!(child.options().restart, Restart::Transient);
+/// let spec = supervision_tree! {
+///     supervisor app {
+///         worker poller(restart = permanent) = Poller { url: "http://localhost".into() };
+///     }
+/// };
+/// assert_eq!(spec.children()[0].options().restart, Restart::Permanent, "the tree's option wins");
 /// ```
 ///
 /// Options: `restart`, `shutdown`, `backoff`, `heartbeat`, `start_timeout`,

@@ -145,22 +145,8 @@ pub enum SpecError {
         /// Path of the supervisor.
         supervisor: String,
         /// The setting.
-        auto: AutoShutdownName,
+        auto: AutoShutdown,
     },
-}
-
-/// The DSL name of an [`AutoShutdown`] value, for messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AutoShutdownName(pub AutoShutdown);
-
-impl fmt::Display for AutoShutdownName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self.0 {
-            AutoShutdown::Never => "never",
-            AutoShutdown::AnySignificant => "any_significant",
-            AutoShutdown::AllSignificant => "all_significant",
-        })
-    }
 }
 
 /// Every rule a spec breaks, in the order of the spec.
@@ -237,14 +223,19 @@ impl ExitReason {
     }
 }
 
+/// Two reasons are equal when they say the same: the same kind with the
+/// same panic message or duration, or, for an error of the run or a nested
+/// supervisor's end, the same error (one reason and its clones). Two
+/// different errors are not equal even when they print alike; match on the
+/// variant and look at the error to compare their contents.
 impl PartialEq for ExitReason {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (ExitReason::Failed(a), ExitReason::Failed(b)) => a.to_string() == b.to_string(),
+            (ExitReason::Failed(a), ExitReason::Failed(b)) => Arc::ptr_eq(a, b),
             (ExitReason::Panicked(a), ExitReason::Panicked(b)) => a == b,
             (ExitReason::HeartbeatMissed(a), ExitReason::HeartbeatMissed(b)) => a == b,
             (ExitReason::StartTimeout(a), ExitReason::StartTimeout(b)) => a == b,
-            (ExitReason::Supervisor(a), ExitReason::Supervisor(b)) => a.to_string() == b.to_string(),
+            (ExitReason::Supervisor(a), ExitReason::Supervisor(b)) => Arc::ptr_eq(a, b),
             (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
         }
     }
@@ -368,7 +359,7 @@ pub enum StartError {
 }
 
 /// Why a command to a supervisor was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CommandError {
     /// The supervisor has ended (or is shutting down).
@@ -415,10 +406,15 @@ pub enum CommandError {
         /// Path of the child.
         child: String,
     },
-    /// The new child's spec breaks a rule.
-    #[error("{0}")]
-    Invalid(String),
-    /// The new child failed to start.
-    #[error("{0}")]
-    StartFailed(String),
+    /// The new child's spec breaks a rule (for `start_child`).
+    #[error(transparent)]
+    Invalid(#[from] SpecErrors),
+    /// The child failed to start (for `start_child` and `restart_child`).
+    #[error("child `{child}` failed to start: it {reason}")]
+    StartFailed {
+        /// Path of the child.
+        child: String,
+        /// How it ended.
+        reason: ExitReason,
+    },
 }

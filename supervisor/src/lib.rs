@@ -43,12 +43,39 @@
 //! Trees assembled at run time use the builder ([`SupervisorSpec`],
 //! [`ChildSpec`]) and [`SupervisorSpec::validate`], which checks the same
 //! rules with the same words.
+//!
+//! # The guide
+//!
+//! The [`guide`] is the reference, a chapter a module:
+//! - [`guide::dsl`]: the tree macro and `#[worker]`: grammar, every option
+//!   with its default, the compile-time checks;
+//! - [`guide::workers`]: workers, their [`Context`], state across restarts;
+//! - [`guide::semantics`]: what the runtime does, and the handle's commands;
+//! - [`guide::mailboxes`]: workers that talk across restarts
+//!   ([`mailbox()`]);
+//! - [`guide::observability`]: events, snapshots, tracing, metrics,
+//!   services;
+//! - [`guide::reading_a_spec`]: a spec's diagram and restart-storm bound;
+//! - [`guide::testing`]: the test kit for your own trees;
+//! - [`guide::operating`]: the admin endpoint, dashboard, probes, systemd.
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! | --- | --- |
+//! | `signal` (default) | `run_until_signal`: shut down on SIGTERM or Ctrl-C |
+//! | `serde` | `Serialize` for snapshots, events and errors |
+//! | `metrics` | counters and gauges through the `metrics` facade |
+//! | `testing` | [`testing`]: scripted workers, event assertions, paused-clock helpers, fault injection |
+//! | `admin` | [`admin`]: an axum router with the tree, its events, commands, probes and a live dashboard |
+//! | `systemd` | [`systemd`]: READY, STATUS, WATCHDOG and STOPPING notifications |
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 #[cfg(feature = "admin")]
 pub mod admin;
 mod error;
+pub mod guide;
 mod inspect;
 pub mod mailbox;
 mod policy;
@@ -60,23 +87,21 @@ pub mod systemd;
 pub mod testing;
 mod worker;
 
-pub use error::{AutoShutdownName, CommandError, ExitReason, SpecError, SpecErrors, StartError, SupervisorError};
+pub use error::{CommandError, ExitReason, SpecError, SpecErrors, StartError, SupervisorError};
 pub use inspect::{RestartBound, RestartBoundExceeded};
 pub use mailbox::{Address, Mailbox, mailbox};
 pub use policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
 pub use runtime::{
-    ChildInfo, ChildKindName, ChildSnapshot, ChildState, ChildrenCount, Event, EventKind, RecvError, Signal, Snapshot,
-    Subscription, SupervisorHandle, TreeExit, start,
+    ChildInfo, ChildKind, ChildState, ChildrenCount, Event, EventKind, RecvError, Signal, Snapshot, Subscription,
+    SupervisorHandle, TreeExit,
 };
-pub use spec::{ChildSpec, GroupSpec, SupervisorSpec};
+pub use spec::{ChildOptions, ChildSpec, GroupSpec, SupervisorSpec};
 pub use worker::{BoxError, Context, FnWorker, Worker, WorkerDefaults, WorkerResult};
 
-/// Declares a supervision tree; see the crate's README for the grammar, every
-/// option and the compile-time checks.
+#[doc(inline)]
 pub use supervisor_macros::supervision_tree;
 
-/// Makes a struct a [`Worker`] that calls its inherent
-/// `async fn run(self, ctx: Context)`, with checked per-type defaults.
+#[doc(inline)]
 pub use supervisor_macros::worker;
 
 /// Re-exported for the `select!` loops workers write around

@@ -1,6 +1,7 @@
 //! The policy vocabulary of a tree: strategies, restart policies, shutdown
 //! policies, backoff, escalation and auto-shutdown, with OTP's names.
 
+use std::fmt;
 use std::time::Duration;
 
 /// Which children a supervisor restarts when one of them fails.
@@ -29,7 +30,7 @@ pub enum Strategy {
 /// use supervisor::{ChildSpec, Restart, Context};
 /// async fn job(_ctx: Context) {}
 /// let child = ChildSpec::from_fn("job", job).restart(Restart::Transient);
-/// assert_eq!(child.restart_policy(), Restart::Transient);
+/// assert_eq!(child.options().restart, Restart::Transient);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Restart {
@@ -244,3 +245,20 @@ impl Policy {
         }
     }
 }
+
+/// The DSL's words: `Display` writes a value as the tree macro reads it.
+macro_rules! dsl_words {
+    ($ty:ty { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl fmt::Display for $ty {
+            /// The DSL word (`one_for_all`, `transient`, ...).
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self { $(Self::$variant => $word),+ })
+            }
+        }
+    };
+}
+
+dsl_words!(Strategy { OneForOne => "one_for_one", OneForAll => "one_for_all", RestForOne => "rest_for_one" });
+dsl_words!(Restart { Permanent => "permanent", Transient => "transient", Temporary => "temporary" });
+dsl_words!(Escalation { Escalate => "escalate", ShutdownTree => "shutdown_tree", Quarantine => "quarantine" });
+dsl_words!(AutoShutdown { Never => "never", AnySignificant => "any_significant", AllSignificant => "all_significant" });

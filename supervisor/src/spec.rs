@@ -9,22 +9,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::rules::{self, MaxChildren};
-use crate::error::{AutoShutdownName, SpecError, SpecErrors};
+use crate::error::{SpecError, SpecErrors};
 use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
 use crate::runtime::run::{ErasedWorker, erase};
 use crate::worker::{Context, FnWorker, Worker, WorkerDefaults, WorkerResult};
 
 /// What a child is: a worker or a nested supervisor.
-pub(crate) enum ChildKind {
+pub(crate) enum Body {
     Worker(Box<dyn ErasedWorker>),
     Supervisor(Box<SupervisorSpec>),
 }
 
-impl Clone for ChildKind {
+impl Clone for Body {
     fn clone(&self) -> Self {
         match self {
-            ChildKind::Worker(w) => ChildKind::Worker(w.clone_box()),
-            ChildKind::Supervisor(s) => ChildKind::Supervisor(s.clone()),
+            Body::Worker(w) => Body::Worker(w.clone_box()),
+            Body::Supervisor(s) => Body::Supervisor(s.clone()),
         }
     }
 }
@@ -45,12 +45,12 @@ impl Clone for ChildKind {
 ///     .shutdown(Duration::from_secs(2))
 ///     .heartbeat(Duration::from_millis(500));
 /// assert_eq!(child.id(), "poller");
-/// assert_eq!(child.shutdown_policy(), Shutdown::Timeout(Duration::from_secs(2)));
+/// assert_eq!(child.options().shutdown, Shutdown::Timeout(Duration::from_secs(2)));
 /// ```
 #[derive(Clone)]
 pub struct ChildSpec {
     pub(crate) id: Arc<str>,
-    pub(crate) kind: ChildKind,
+    pub(crate) kind: Body,
     pub(crate) defaults: WorkerDefaults,
     pub(crate) restart: Option<Restart>,
     pub(crate) shutdown: Option<Shutdown>,
@@ -61,8 +61,30 @@ pub struct ChildSpec {
     pub(crate) significant: bool,
 }
 
+/// A child's options as they are in force, from [`ChildSpec::options`]:
+/// the defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChildOptions {
+    /// When the child is restarted (permanent unless set).
+    pub restart: Restart,
+    /// How it is stopped (5 s for a worker, infinity for a supervisor,
+    /// unless set).
+    pub shutdown: Shutdown,
+    /// The delay before a restart after a failure (none unless set).
+    pub backoff: Backoff,
+    /// How often it must call `ctx.heartbeat()`, if it must.
+    pub heartbeat: Option<Duration>,
+    /// How long it may take to call `ctx.ready()`, if it must.
+    pub start_timeout: Option<Duration>,
+    /// The restart group of its supervisor it belongs to, if any.
+    pub group: Option<Arc<str>>,
+    /// Whether it is significant for its supervisor's `auto_shutdown`.
+    pub significant: bool,
+}
+
 impl ChildSpec {
-    fn with_kind(id: &str, kind: ChildKind, defaults: WorkerDefaults) -> Self {
+    fn with_kind(id: &str, kind: Body, defaults: WorkerDefaults) -> Self {
         ChildSpec {
             id: Arc::from(id),
             kind,
@@ -80,7 +102,7 @@ impl ChildSpec {
     /// A worker child; its type's `#[worker(...)]` defaults apply until the
     /// options below set something else.
     pub fn worker<W: Worker>(id: impl AsRef<str>, worker: W) -> Self {
-        Self::with_kind(id.as_ref(), ChildKind::Worker(erase(worker)), W::DEFAULTS)
+        Self::with_kind(id.as_ref(), Body::Worker(erase(worker)), W::DEFAULTS)
     }
 
     /// A worker made of an async function or closure taking the [`Context`].
@@ -107,7 +129,7 @@ impl ChildSpec {
     /// shutdown is `infinity`: it gets all the time its own children need.
     pub fn supervisor(spec: SupervisorSpec) -> Self {
         let id = spec.id.clone();
-        let mut child = Self::with_kind(&id, ChildKind::Supervisor(Box::new(spec)), WorkerDefaults::NONE);
+        let mut child = Self::with_kind(&id, Body::Supervisor(Box::new(spec)), WorkerDefaults::NONE);
         child.id = id;
         child
     }
@@ -165,47 +187,36 @@ impl ChildSpec {
 
     /// Whether the child is a nested supervisor.
     pub fn is_supervisor(&self) -> bool {
-        matches!(self.kind, ChildKind::Supervisor(_))
+        matches!(self.kind, Body::Supervisor(_))
     }
 
-    /// The restart policy in force: the tree's, else the type's default,
-    /// else permanent.
-    pub fn restart_policy(&self) -> Restart {
-        self.restart.or(self.defaults.restart).unwrap_or_default()
-    }
-
-    /// The shutdown policy in force: the tree's, else the type's default,
-    /// else 5 s for workers and infinity for supervisors.
-    pub fn shutdown_policy(&self) -> Shutdown {
-        self.shutdown.or(self.defaults.shutdown).unwrap_or(match self.kind {
-            ChildKind::Worker(_) => Shutdown::default(),
-            ChildKind::Supervisor(_) => Shutdown::Infinity,
-        })
-    }
-
-    /// The backoff in force.
-    pub fn backoff_policy(&self) -> Backoff {
-        self.backoff.or(self.defaults.backoff).unwrap_or_default()
-    }
-
-    /// The heartbeat interval in force, if any.
-    pub fn heartbeat_interval(&self) -> Option<Duration> {
-        self.heartbeat.or(self.defaults.heartbeat)
-    }
-
-    /// The start timeout in force, if any.
-    pub fn start_timeout_limit(&self) -> Option<Duration> {
-        self.start_timeout.or(self.defaults.start_timeout)
-    }
-
-    /// The group the child belongs to, if any.
-    pub fn group_id(&self) -> Option<&str> {
-        self.group.as_deref()
-    }
-
-    /// Whether the child is significant.
-    pub fn is_significant(&self) -> bool {
-        self.significant
+    /// The child's options as they are in force: set on the spec (in the
+    /// tree), else the worker type's `#[worker(...)]` defaults, else the
+    /// library's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use supervisor::{ChildSpec, Context, Restart, Shutdown};
+    ///
+    /// let child = ChildSpec::from_fn("poller", |ctx: Context| async move { ctx.cancelled().await })
+    ///     .restart(Restart::Transient);
+    /// let options = child.options();
+    /// assert_eq!(options.restart, Restart::Transient);
+    /// assert_eq!(options.shutdown, Shutdown::Timeout(Duration::from_secs(5)), "the library's default");
+    /// ```
+    pub fn options(&self) -> ChildOptions {
+        ChildOptions {
+            restart: self.restart.or(self.defaults.restart).unwrap_or_default(),
+            shutdown: self.shutdown.or(self.defaults.shutdown).unwrap_or(match self.kind {
+                Body::Worker(_) => Shutdown::default(),
+                Body::Supervisor(_) => Shutdown::Infinity,
+            }),
+            backoff: self.backoff.or(self.defaults.backoff).unwrap_or_default(),
+            heartbeat: self.heartbeat.or(self.defaults.heartbeat),
+            start_timeout: self.start_timeout.or(self.defaults.start_timeout),
+            group: self.group.clone(),
+            significant: self.significant,
+        }
     }
 
     /// The rules of one child of the supervisor at `parent`, whose groups
@@ -252,24 +263,25 @@ impl ChildSpec {
                 errors.push(SpecError::BackoffMinAboveMax { child: path(), min, max });
             }
         }
-        if self.heartbeat_interval().is_some_and(|d| d.is_zero()) {
+        let options = self.options();
+        if options.heartbeat.is_some_and(|d| d.is_zero()) {
             errors.push(zero("heartbeat"));
         }
-        if self.start_timeout_limit().is_some_and(|d| d.is_zero()) {
+        if options.start_timeout.is_some_and(|d| d.is_zero()) {
             errors.push(zero("start_timeout"));
         }
-        if self.shutdown_policy() == Shutdown::Timeout(Duration::ZERO) {
+        if options.shutdown == Shutdown::Timeout(Duration::ZERO) {
             errors.push(zero("shutdown"));
         }
         if self.significant {
-            if self.restart_policy() == Restart::Permanent {
+            if options.restart == Restart::Permanent {
                 errors.push(SpecError::SignificantPermanent { child: path() });
             }
             if auto == AutoShutdown::Never {
                 errors.push(SpecError::SignificantUnderNever { supervisor: parent.to_string(), child: path() });
             }
         }
-        if let ChildKind::Supervisor(spec) = &self.kind {
+        if let Body::Supervisor(spec) = &self.kind {
             spec.validate_at(parent, errors);
         }
     }
@@ -280,14 +292,15 @@ impl fmt::Debug for ChildSpec {
         let mut d = f.debug_struct("ChildSpec");
         d.field("id", &self.id);
         match &self.kind {
-            ChildKind::Worker(w) => d.field("worker", &w.type_name()),
-            ChildKind::Supervisor(s) => d.field("supervisor", s),
+            Body::Worker(w) => d.field("worker", &w.type_name()),
+            Body::Supervisor(s) => d.field("supervisor", s),
         };
-        d.field("restart", &self.restart_policy())
-            .field("shutdown", &self.shutdown_policy())
-            .field("backoff", &self.backoff_policy())
-            .field("heartbeat", &self.heartbeat_interval())
-            .field("start_timeout", &self.start_timeout_limit())
+        let options = self.options();
+        d.field("restart", &options.restart)
+            .field("shutdown", &options.shutdown)
+            .field("backoff", &options.backoff)
+            .field("heartbeat", &options.heartbeat)
+            .field("start_timeout", &options.start_timeout)
             .field("group", &self.group)
             .field("significant", &self.significant)
             .finish()
@@ -579,10 +592,8 @@ impl SupervisorSpec {
             check_policy(policy, || rules::override_scope(id, &path), errors);
         }
         if self.auto_shutdown != AutoShutdown::Never && !self.children.iter().any(|c| c.significant) {
-            errors.push(SpecError::AutoShutdownWithoutSignificant {
-                supervisor: path.clone(),
-                auto: AutoShutdownName(self.auto_shutdown),
-            });
+            errors
+                .push(SpecError::AutoShutdownWithoutSignificant { supervisor: path.clone(), auto: self.auto_shutdown });
         }
     }
 }

@@ -21,7 +21,7 @@
 //!     match spec.start().await {
 //!         // READY=1 now; WATCHDOG=1 and STATUS= while it runs; STOPPING=1 on SIGTERM.
 //!         Ok(tree) => supervisor::systemd::run_until_signal(&tree).await,
-//!         Err(e) => TreeExit::from_start_error(e),
+//!         Err(e) => TreeExit::from(e),
 //!     }
 //! }
 //! ```
@@ -176,16 +176,16 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{ChildKindName, ChildSnapshot};
+    use crate::runtime::{ChildInfo, ChildKind};
 
-    fn child(id: &str, state: ChildState, restarts: u32) -> ChildSnapshot {
-        ChildSnapshot {
+    fn child(id: &str, state: ChildState, restarts: u32) -> ChildInfo {
+        ChildInfo {
             id: id.into(),
-            kind: ChildKindName::Worker,
+            kind: ChildKind::Worker,
             state,
             restarts,
             attempt: restarts + 1,
-            uptime_ms: None,
+            uptime: None,
             last_exit: None,
             dynamic: false,
             mailbox: None,
@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn summary_counts_the_whole_tree_in_one_line() {
         let mut http = child("http", ChildState::Running, 0);
-        http.kind = ChildKindName::Supervisor;
+        http.kind = ChildKind::Supervisor;
         http.supervisor = Some(Snapshot {
             path: "app/http".into(),
             children: vec![child("router", ChildState::Restarting, 3), child("listener", ChildState::Running, 0)],

@@ -125,11 +125,14 @@ where
 /// stop, and the means to say it is ready and alive.
 ///
 /// Cheap to clone; every clone speaks for the same run. A clone kept past
-/// the end of its run (in a task the worker spawned, say) may follow the
-/// child's next runs: a worker restarted inside its own task keeps one
-/// context state across those runs, so such a clone sees their attempt and
-/// is cancelled when they are stopped. A worker that spawns tasks should
-/// end them before it returns (a `JoinSet` it owns aborts them on drop).
+/// the end of its run (in a task the worker spawned, say) sees the run
+/// cancelled once it has ended, and so do the tokens made from
+/// [`token`](Self::token). A worker restarted inside its own task keeps one
+/// context across those runs, so there such a clone follows them: it sees
+/// their attempt and is cancelled when they are stopped. A worker that
+/// spawns tasks should end them before it returns (a `JoinSet` it owns
+/// aborts them on drop). Where a worker keeps state across restarts: see
+/// the [guide](crate::guide::workers).
 ///
 /// ```
 /// use supervisor::Context;

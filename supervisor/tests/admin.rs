@@ -321,7 +321,7 @@ async fn readyz_follows_the_declared_children() {
     let router = admin::router(tree.clone(), config());
     let answer = call(&router, Method::GET, "/readyz", None).await;
     assert_eq!((answer.status, answer.json), (StatusCode::OK, serde_json::json!({"ready": true})));
-    tree.supervisor("http").await.unwrap().terminate_child("router").await.unwrap();
+    tree.nested("http").await.unwrap().terminate_child("router").await.unwrap();
     let answer = call(&router, Method::GET, "/readyz", None).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(answer.json, serde_json::json!({"ready": false, "reason": "`app/http/router` is stopped"}));

@@ -1,8 +1,9 @@
-//! The diagrams of a spec, pinned: a tree with every option, and the
-//! README's example tree, whose diagram the README shows.
+//! The diagrams of a spec, pinned: a tree with every option, and the DSL
+//! guide's example tree, whose diagram and bound the guide's chapter on
+//! reading a spec shows.
 //!
 //! After a deliberate change, `UPDATE_PINNED=1 cargo test -p supervisor
-//! --test reading_a_spec` rewrites the pinned files and the README's block; read
+//! --test reading_a_spec` rewrites the pinned files and the guide's blocks; read
 //! the diff before committing it.
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ impl Idle {
     }
 }
 
-/// The README's `Db`, with its type's defaults.
+/// The DSL guide's `Db`, with its type's defaults.
 #[worker(restart = permanent, shutdown = 5s)]
 #[derive(Clone)]
 struct Db {
@@ -84,7 +85,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// Writes `text` to `path` in one step: the other tests of this file read
-/// the README meanwhile.
+/// the guide meanwhile.
 fn rewrite(path: &Path, text: &str) {
     let fresh = path.with_extension("pinned-tmp");
     std::fs::write(&fresh, text).unwrap();
@@ -132,9 +133,9 @@ const README_MARK: &str =
 
 #[test]
 fn the_readme_tree_is_the_one_the_readme_shows() {
-    // The tree above is copied from the README's first example: keep both
-    // in step by checking the README still declares these children.
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    // The tree above is copied from the DSL guide's example: keep both in
+    // step by checking the guide still declares these children.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/guide/dsl.md")).unwrap();
     for line in [
         "supervisor app(strategy = one_for_one, max_restarts = 3, within = 5s) {",
         "worker db(shutdown = 10s) = Db { url: db_url.clone() };",
@@ -148,14 +149,14 @@ fn the_readme_tree_is_the_one_the_readme_shows() {
         "override db(strategy = one_for_all);",
         "#[worker(restart = permanent, shutdown = 5s)]",
     ] {
-        assert!(readme.contains(line), "README.md no longer declares `{line}`: update readme_tree() to match it");
+        assert!(readme.contains(line), "the DSL guide no longer declares `{line}`: update readme_tree() to match it");
     }
 }
 
 const BOUND_MARK: &str =
-    "<!-- the restart bound of the tree above; supervisor/tests/reading_a_spec.rs keeps it in step -->";
+    "<!-- the restart bound of the DSL chapter's example tree; supervisor/tests/reading_a_spec.rs keeps it in step -->";
 
-/// The README's table of the bound, row by row.
+/// The guide's table of the bound, row by row.
 fn bound_table(spec: &SupervisorSpec) -> String {
     let mut table = String::from("| child | most runs | within | budgets counted |\n| --- | --- | --- | --- |\n");
     for b in spec.restart_bound() {
@@ -187,10 +188,10 @@ fn the_readme_tree_bounds_are_hand_computed() {
     assert_eq!(runs, expected.map(|(p, n)| (p.to_string(), n)));
 }
 
-/// Splits the README at the block that follows `mark`: what is before
+/// Splits a guide chapter at the block that follows `mark`: what is before
 /// it, the block, what is after.
 fn split_block<'a>(readme: &'a str, mark: &str, block_end: &str) -> (&'a str, &'a str, &'a str) {
-    let at = readme.find(mark).unwrap_or_else(|| panic!("the README has lost its mark `{mark}`")) + mark.len() + 1;
+    let at = readme.find(mark).unwrap_or_else(|| panic!("the chapter has lost its mark `{mark}`")) + mark.len() + 1;
     let len = readme[at..].find(block_end).unwrap_or_else(|| panic!("the block after `{mark}` does not end"));
     let end = at + len + block_end.len();
     (&readme[..at], &readme[at..end], &readme[end..])
@@ -198,7 +199,7 @@ fn split_block<'a>(readme: &'a str, mark: &str, block_end: &str) -> (&'a str, &'
 
 #[test]
 fn the_readme_shows_its_tree_drawn_and_bounded() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/guide/reading_a_spec.md");
     let mut readme = std::fs::read_to_string(&path).unwrap();
     let spec = readme_tree();
     let blocks = [
@@ -213,7 +214,7 @@ fn the_readme_shows_its_tree_drawn_and_bounded() {
         }
         assert_eq!(
             block, now,
-            "README.md's block after `{mark}` is out of step with its tree: run with UPDATE_PINNED=1"
+            "the guide's block after `{mark}` is out of step with its tree: run with UPDATE_PINNED=1"
         );
     }
     if updating() {

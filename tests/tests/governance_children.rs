@@ -189,12 +189,12 @@ async fn dynamic_children_are_not_kept_across_the_supervisors_restart() {
         .start()
         .await
         .unwrap();
-    let sub = tree.supervisor("sub").await.unwrap();
+    let sub = tree.nested("sub").await.unwrap();
     sub.start_child(idle(&probe, "dyn")).await.unwrap();
     assert_eq!(probe.live(), 2);
     settle_for(ms(100)).await;
     assert!(sub.is_finished(), "the nested supervisor gave up");
-    let sub = tree.supervisor("sub").await.unwrap();
+    let sub = tree.nested("sub").await.unwrap();
     let ids: Vec<String> = sub.which_children().await.unwrap().into_iter().map(|c| c.id).collect();
     assert_eq!(ids, ["w"]);
     assert_eq!((probe.runs("w"), probe.runs("dyn")), (2, 1));

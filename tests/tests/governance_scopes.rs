@@ -189,7 +189,7 @@ async fn quarantined_nested_supervisor_keeps_the_rest_of_the_tree_running() {
         .await
         .unwrap();
     settle_for(ms(50)).await;
-    let sub = tree.supervisor("sub").await.unwrap();
+    let sub = tree.nested("sub").await.unwrap();
     assert_eq!(states(&sub).await, [st("x", ChildState::Quarantined), st("y", ChildState::Quarantined)]);
     assert_eq!(states(&tree).await, [st("a", ChildState::Running), st("sub", ChildState::Running)]);
     assert_eq!(probe.live(), 1);

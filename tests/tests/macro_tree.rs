@@ -110,8 +110,8 @@ async fn tree_option_wins_over_worker_default() {
             worker overridden(restart = permanent) = TemporaryFailsOnce;
         }
     };
-    assert_eq!(spec.children()[0].restart_policy(), Restart::Temporary);
-    assert_eq!(spec.children()[1].restart_policy(), Restart::Permanent);
+    assert_eq!(spec.children()[0].options().restart, Restart::Temporary);
+    assert_eq!(spec.children()[1].options().restart, Restart::Permanent);
     let tree = spec.start().await.expect("starts");
     wait_for_attempt(&tree, "overridden", 2).await;
     // The temporary one ended and is gone (or stopped), never restarted.

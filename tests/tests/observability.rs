@@ -152,14 +152,14 @@ async fn snapshot_shows_counts_states_and_nesting_after_restarts() {
     assert_eq!(ids, ["db", "job", "http"]);
     assert_eq!(snap.children[0].state, ChildState::Running);
     assert_eq!(snap.children[1].state, ChildState::Stopped);
-    assert_eq!(snap.children[1].last_exit.as_deref(), Some("exited normally"));
+    assert_eq!(snap.children[1].last_exit.as_ref().map(ToString::to_string).as_deref(), Some("exited normally"));
     let http = snap.children[2].supervisor.as_ref().expect("nested snapshot");
     assert_eq!(http.path, "app/http");
     assert_eq!(http.children[0].id, "flaky");
     assert_eq!(http.children[0].restarts, 2);
     assert_eq!(http.children[0].attempt, 3);
     assert_eq!(http.children[0].state, ChildState::Running);
-    assert_eq!(http.children[0].last_exit.as_deref(), Some("failed: disk on fire"));
+    assert_eq!(http.children[0].last_exit.as_ref().map(ToString::to_string).as_deref(), Some("failed: disk on fire"));
     let text = snap.to_string();
     assert!(text.starts_with("supervisor app\n"), "{text}");
     assert!(text.contains("\n    worker flaky [running] attempt 3, 2 restarts"), "{text}");
@@ -206,7 +206,7 @@ async fn exit_code_is_one_when_the_tree_cannot_start() {
     let bad = bad.start_timeout(Duration::from_secs(1));
     let err = SupervisorSpec::new("app").child(bad).start().await.unwrap_err();
     assert!(err.to_string().contains("child `app/bad` failed to start"), "{err}");
-    let exit = TreeExit::from_start_error(err);
+    let exit = TreeExit::from(err);
     assert_eq!(exit.exit_code(), ExitCode::FAILURE);
 }
 

@@ -76,7 +76,14 @@ async fn a_thread_blocking_worker_still_shuts_down() {
         .start()
         .await
         .expect("start");
-    assert_eq!(live.now(), 3);
+    // Started means spawned: on two threads the runs begin a moment later.
+    timeout(Duration::from_secs(10), async {
+        while live.now() < 3 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the three runs begin");
     let shutdown = timeout(Duration::from_secs(10), tree.shutdown()).await;
     assert!(matches!(shutdown, Ok(Ok(()))), "shutdown: {shutdown:?}");
     assert_eq!(live.now(), 0, "runs left after shutdown");

@@ -1013,7 +1013,7 @@ struct Log {
 async fn handle_of(root: &SupervisorHandle, chain: &[String]) -> Result<SupervisorHandle, CommandError> {
     let mut h = root.clone();
     for id in chain {
-        h = h.supervisor(id).await?;
+        h = h.nested(id).await?;
     }
     Ok(h)
 }

@@ -31,7 +31,7 @@ async fn assert_all_refused(tree: &SupervisorHandle, sub: &SupervisorHandle, pro
     not_running(promptly(tree.restart_child("a")).await, "app");
     not_running(promptly(tree.delete_child("a")).await, "app");
     not_running(promptly(tree.start_child(idle(probe, "new"))).await, "app");
-    not_running(promptly(tree.supervisor("sub")).await, "app");
+    not_running(promptly(tree.nested("sub")).await, "app");
     not_running(promptly(sub.which_children()).await, "app/sub");
     not_running(promptly(sub.start_child(idle(probe, "new"))).await, "app/sub");
     assert_eq!(probe.runs("new"), 0);
@@ -46,7 +46,7 @@ async fn commands_after_shutdown_return_not_running_promptly() {
         .start()
         .await
         .unwrap();
-    let sub = tree.supervisor("sub").await.unwrap();
+    let sub = tree.nested("sub").await.unwrap();
     tree.shutdown().await.unwrap();
     assert!(tree.is_finished() && sub.is_finished());
     assert_all_refused(&tree, &sub, &probe).await;
@@ -62,7 +62,7 @@ async fn commands_after_an_escalation_return_not_running_promptly() {
         .start()
         .await
         .unwrap();
-    let sub = tree.supervisor("sub").await.unwrap();
+    let sub = tree.nested("sub").await.unwrap();
     assert!(ended(&tree).await.is_err());
     assert_all_refused(&tree, &sub, &probe).await;
 }
@@ -128,7 +128,7 @@ async fn commands_name_unknown_children_and_non_supervisors() {
         tree.terminate_child("nope").await,
         Err(CommandError::UnknownChild { supervisor: "app".into(), id: "nope".into() })
     );
-    assert_eq!(tree.supervisor("a").await.unwrap_err(), CommandError::NotASupervisor { child: "app/a".into() });
+    assert_eq!(tree.nested("a").await.unwrap_err(), CommandError::NotASupervisor { child: "app/a".into() });
     assert_eq!(
         tree.start_child(idle(&probe, "a")).await,
         Err(CommandError::AlreadyPresent { supervisor: "app".into(), id: "a".into() })
@@ -144,14 +144,14 @@ async fn terminate_child_of_a_nested_supervisor_stops_its_subtree() {
         .start()
         .await
         .unwrap();
-    let sub = tree.supervisor("sub").await.unwrap();
+    let sub = tree.nested("sub").await.unwrap();
     probe.clear_log();
     tree.terminate_child("sub").await.unwrap();
     assert_eq!(probe.log(), ["stop:y", "stop:x"]);
     assert!(sub.is_finished());
-    assert!(matches!(tree.supervisor("sub").await, Err(CommandError::NotRunning { .. })));
+    assert!(matches!(tree.nested("sub").await, Err(CommandError::NotRunning { .. })));
     tree.restart_child("sub").await.unwrap();
-    let sub = tree.supervisor("sub").await.unwrap();
+    let sub = tree.nested("sub").await.unwrap();
     assert_eq!(sub.count_children().await.unwrap().active, 2);
     tree.shutdown().await.unwrap();
     assert_eq!(probe.live(), 0);

@@ -340,3 +340,32 @@ async fn a_runs_own_handles_do_not_keep_the_tree_alive() {
     assert!(matches!(root.which_children().await, Err(supervisor::CommandError::NotRunning { .. })));
     assert!(matches!(inner.which_children().await, Err(supervisor::CommandError::NotRunning { .. })));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_context_kept_past_its_run_sees_the_run_over() {
+    // A run that ends by itself leaves a task holding its context: the
+    // task's token is cancelled with the end of the run.
+    let left_behind = Arc::new(std::sync::Mutex::new(None));
+    let child = {
+        let left_behind = left_behind.clone();
+        ChildSpec::from_fn("leaver", move |ctx: Context| {
+            let left_behind = left_behind.clone();
+            async move {
+                if ctx.attempt() == 1 {
+                    *left_behind.lock().unwrap() = Some((ctx.clone(), ctx.token().child_token()));
+                    return Err("first run ends");
+                }
+                ctx.cancelled().await;
+                Ok(())
+            }
+        })
+        .start_timeout(secs(1))
+    };
+    let tree = SupervisorSpec::new("app").child(child).start().await;
+    // The first run failed before it was ready: the start fails, and the
+    // kept context and token see that run over.
+    assert!(tree.is_err());
+    let (ctx, token) = left_behind.lock().unwrap().take().unwrap();
+    assert!(ctx.is_cancelled());
+    assert!(token.is_cancelled());
+}

@@ -252,7 +252,7 @@ async fn dropping_every_root_handle_shuts_the_tree_down() {
     let probe = Probe::new();
     let tree = three_level(&probe).start().await.unwrap();
     let clone = tree.clone();
-    let mid = tree.supervisor("mid").await.unwrap();
+    let mid = tree.nested("mid").await.unwrap();
     let mut events = tree.subscribe();
     assert_eq!(probe.live(), 6);
     drop(tree);

@@ -166,13 +166,13 @@ async fn one_for_all_restarts_nested_supervisor() {
         .start()
         .await
         .unwrap();
-    let old_sub = tree.supervisor("sub").await.unwrap();
+    let old_sub = tree.nested("sub").await.unwrap();
     settle_for(ms(50)).await;
     assert_eq!(probe.runs("inner"), 2, "the nested supervisor's child ran again");
     assert_eq!(probe.overlaps(), 0);
     assert!(old_sub.is_finished(), "the old nested supervisor ended");
     assert!(matches!(old_sub.which_children().await, Err(CommandError::NotRunning { .. })));
-    let new_sub = tree.supervisor("sub").await.unwrap();
+    let new_sub = tree.nested("sub").await.unwrap();
     assert_eq!(new_sub.which_children().await.unwrap()[0].state, ChildState::Running);
     let sub = child(&tree, "sub").await;
     assert_eq!(sub.attempt, 2);

@@ -27,7 +27,7 @@ async fn smoke_panic_restart_and_shutdown() {
     let kids = tree.which_children().await.unwrap();
     println!("{kids:#?}");
     assert_eq!(runs.load(Ordering::SeqCst), 2);
-    let sub = tree.supervisor("sub").await.unwrap();
+    let sub = tree.nested("sub").await.unwrap();
     assert_eq!(sub.count_children().await.unwrap().active, 1);
     tree.shutdown().await.unwrap();
     assert!(tree.which_children().await.is_err());

@@ -147,16 +147,16 @@ fn not_ready(reason: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{ChildKindName, ChildSnapshot};
+    use crate::runtime::{ChildInfo, ChildKind};
 
-    fn child(id: &str, state: ChildState) -> ChildSnapshot {
-        ChildSnapshot {
+    fn child(id: &str, state: ChildState) -> ChildInfo {
+        ChildInfo {
             id: id.into(),
-            kind: ChildKindName::Worker,
+            kind: ChildKind::Worker,
             state,
             restarts: 0,
             attempt: 1,
-            uptime_ms: None,
+            uptime: None,
             last_exit: None,
             dynamic: false,
             mailbox: None,
@@ -166,7 +166,7 @@ mod tests {
 
     fn tree(db: ChildState, router: ChildState) -> Snapshot {
         let mut http = child("http", ChildState::Running);
-        http.kind = ChildKindName::Supervisor;
+        http.kind = ChildKind::Supervisor;
         http.supervisor = Some(Snapshot { path: "app/http".into(), children: vec![child("router", router)] });
         Snapshot { path: "app".into(), children: vec![child("db", db), http] }
     }

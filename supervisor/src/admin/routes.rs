@@ -198,7 +198,7 @@ pub(crate) fn command_status(error: &CommandError) -> (StatusCode, &'static str)
         CommandError::NotASupervisor { .. } => (StatusCode::NOT_FOUND, "not_a_supervisor"),
         CommandError::Running { .. } => (StatusCode::CONFLICT, "running"),
         CommandError::NotRunning { .. } => (StatusCode::CONFLICT, "not_running"),
-        CommandError::StartFailed(_) => (StatusCode::CONFLICT, "start_failed"),
+        CommandError::StartFailed { .. } => (StatusCode::CONFLICT, "start_failed"),
         _ => (StatusCode::CONFLICT, "conflict"),
     }
 }
@@ -258,7 +258,7 @@ async fn resolve<'a>(root: &SupervisorHandle, ids: &'a [String]) -> Result<(Supe
     };
     let mut parent = root.clone();
     for nested in between {
-        parent = parent.supervisor(nested).await.map_err(|e| ApiError::from(&e))?;
+        parent = parent.nested(nested).await.map_err(|e| ApiError::from(&e))?;
     }
     Ok((parent, id.as_str()))
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::words;
 use crate::policy::{Policy, Restart, Strategy};
 use crate::runtime::decide::{self, Scope, ScopeKey};
-use crate::spec::{ChildKind, SupervisorSpec, join_path};
+use crate::spec::{Body, SupervisorSpec, join_path};
 
 /// The most runs one child can go through within one window before the
 /// root gives up: an entry of [`SupervisorSpec::restart_bound`].
@@ -156,12 +156,12 @@ fn window_name(spec: &SupervisorSpec, path: &str, window: Window) -> String {
 /// child in none). A temporary child is started again by none of them, and
 /// a temporary sibling restarts nobody.
 fn windows_restarting(spec: &SupervisorSpec, child: usize) -> Vec<Window> {
-    if spec.children[child].restart_policy() == Restart::Temporary {
+    if spec.children[child].options().restart == Restart::Temporary {
         return Vec::new();
     }
     let mut windows = vec![scope(spec, child).budget];
     for (other, sibling) in spec.children.iter().enumerate() {
-        if other == child || sibling.restart_policy() == Restart::Temporary {
+        if other == child || sibling.options().restart == Restart::Temporary {
             continue;
         }
         let same_scope = match group_of(spec, other) {
@@ -211,7 +211,7 @@ fn bounds_below(spec: &SupervisorSpec, path: &str, above: &Above, out: &mut Vec<
             within: bound.within,
             budgets: bound.budgets.clone(),
         });
-        if let ChildKind::Supervisor(nested) = &child.kind {
+        if let Body::Supervisor(nested) = &child.kind {
             bounds_below(nested, &child_path, &bound, out);
         }
     }

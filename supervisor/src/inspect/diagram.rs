@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::words;
 use crate::policy::Policy;
-use crate::spec::{ChildKind, ChildSpec, SupervisorSpec, join_path};
+use crate::spec::{Body, ChildSpec, SupervisorSpec, join_path};
 
 /// How a node is drawn.
 #[derive(Clone, Copy)]
@@ -74,7 +74,7 @@ impl<S: Sink> Walk<'_, S> {
             self.sink.edge(node, first + i);
         }
         for (i, child) in spec.children.iter().enumerate() {
-            if let ChildKind::Supervisor(nested) = &child.kind {
+            if let Body::Supervisor(nested) = &child.kind {
                 self.children(nested, first + i, &join_path(path, &child.id));
             }
         }
@@ -83,11 +83,11 @@ impl<S: Sink> Walk<'_, S> {
     fn child(&mut self, spec: &SupervisorSpec, path: &str, child: &ChildSpec, node: usize) {
         let mut lines = Vec::with_capacity(4);
         let shape = match &child.kind {
-            ChildKind::Worker(_) => {
+            Body::Worker(_) => {
                 lines.push(format!("worker {}", child.id));
                 Shape::Worker
             }
-            ChildKind::Supervisor(nested) => {
+            Body::Supervisor(nested) => {
                 lines.push(format!("supervisor {}", child.id));
                 lines.push(words::supervisor_policy(nested));
                 Shape::Supervisor

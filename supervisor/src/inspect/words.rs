@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Restart, Shutdown, Strategy};
+use crate::policy::{AutoShutdown, Backoff, Escalation, Policy, Shutdown};
 use crate::spec::{ChildSpec, SupervisorSpec};
 
 /// A duration as the DSL writes it: the largest unit that keeps it whole
@@ -38,38 +38,6 @@ pub(crate) fn duration(d: Duration) -> String {
     format!("{d:?}")
 }
 
-pub(crate) fn strategy(s: Strategy) -> &'static str {
-    match s {
-        Strategy::OneForOne => "one_for_one",
-        Strategy::OneForAll => "one_for_all",
-        Strategy::RestForOne => "rest_for_one",
-    }
-}
-
-pub(crate) fn restart(r: Restart) -> &'static str {
-    match r {
-        Restart::Permanent => "permanent",
-        Restart::Transient => "transient",
-        Restart::Temporary => "temporary",
-    }
-}
-
-pub(crate) fn escalation(e: Escalation) -> &'static str {
-    match e {
-        Escalation::Escalate => "escalate",
-        Escalation::ShutdownTree => "shutdown_tree",
-        Escalation::Quarantine => "quarantine",
-    }
-}
-
-fn auto_shutdown(a: AutoShutdown) -> &'static str {
-    match a {
-        AutoShutdown::Never => "never",
-        AutoShutdown::AnySignificant => "any_significant",
-        AutoShutdown::AllSignificant => "all_significant",
-    }
-}
-
 pub(crate) fn shutdown(s: Shutdown) -> String {
     match s {
         Shutdown::BrutalKill => "brutal_kill".to_string(),
@@ -89,12 +57,12 @@ pub(crate) fn budget(policy: Policy) -> String {
 /// A supervisor's own policy, resolved: `one_for_one, 3 restarts in 5s`,
 /// then whatever it sets beyond strategy and budget.
 pub(crate) fn supervisor_policy(spec: &SupervisorSpec) -> String {
-    let mut parts = vec![strategy(spec.policy.strategy.unwrap_or_default()).to_string(), budget(spec.policy)];
+    let mut parts = vec![spec.policy.strategy.unwrap_or_default().to_string(), budget(spec.policy)];
     if let Some(e) = spec.policy.escalation.filter(|e| *e != Escalation::Escalate) {
-        parts.push(format!("escalation {}", escalation(e)));
+        parts.push(format!("escalation {e}"));
     }
     if spec.auto_shutdown != AutoShutdown::Never {
-        parts.push(format!("auto_shutdown {}", auto_shutdown(spec.auto_shutdown)));
+        parts.push(format!("auto_shutdown {}", spec.auto_shutdown));
     }
     if let Some(max) = spec.max_children {
         parts.push(format!("max_children {max}"));
@@ -104,14 +72,14 @@ pub(crate) fn supervisor_policy(spec: &SupervisorSpec) -> String {
 
 /// A child's options in force: `permanent, shutdown 10s, backoff 10ms..1s`.
 pub(crate) fn child_options(child: &ChildSpec) -> String {
-    let mut parts = vec![restart(child.restart_policy()).to_string(), shutdown(child.shutdown_policy())];
-    if let Backoff::Exponential { min, max } = child.backoff_policy() {
+    let mut parts = vec![child.options().restart.to_string(), shutdown(child.options().shutdown)];
+    if let Backoff::Exponential { min, max } = child.options().backoff {
         parts.push(format!("backoff {}..{}", duration(min), duration(max)));
     }
-    if let Some(d) = child.heartbeat_interval() {
+    if let Some(d) = child.options().heartbeat {
         parts.push(format!("heartbeat {}", duration(d)));
     }
-    if let Some(d) = child.start_timeout_limit() {
+    if let Some(d) = child.options().start_timeout {
         parts.push(format!("start_timeout {}", duration(d)));
     }
     if child.significant {
@@ -125,14 +93,14 @@ pub(crate) fn child_options(child: &ChildSpec) -> String {
 /// budget its restarts count against (`supervisor app`, `group g`).
 pub(crate) fn layer(layer: Policy, below: Policy, shared_budget: &str) -> String {
     let resolved = layer.or(below);
-    let mut parts = vec![strategy(resolved.strategy.unwrap_or_default()).to_string()];
+    let mut parts = vec![resolved.strategy.unwrap_or_default().to_string()];
     if layer.has_budget() {
         parts.push(budget(resolved));
     } else {
         parts.push(format!("budget of {shared_budget}"));
     }
     if let Some(e) = layer.escalation {
-        parts.push(format!("escalation {}", escalation(e)));
+        parts.push(format!("escalation {e}"));
     }
     parts.join(", ")
 }
@@ -153,6 +121,7 @@ pub(crate) fn scope_of_override(path: &str, child: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Strategy;
 
     #[test]
     fn durations_read_as_the_dsl_writes_them() {

@@ -45,7 +45,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::cell::{MailboxRef, RunCell};
 use super::decide::ScopeKey;
-use super::handle::{ChildKindName, ChildState, SupervisorHandle};
+use super::handle::{ChildKind, ChildState, SupervisorHandle};
 use super::job::Wait;
 use super::supervisor::Supervisor;
 use super::timers::TimerKind;
@@ -53,7 +53,7 @@ use super::window::SharedWindow;
 use crate::error::ExitReason;
 use crate::mailbox::MailboxDepth;
 use crate::policy::{Backoff, Policy, Restart, Shutdown};
-use crate::spec::{ChildKind, ChildSpec};
+use crate::spec::{Body, ChildSpec};
 use tokio::task::Id;
 
 /// Where a child stands: the one store of its state.
@@ -131,7 +131,7 @@ impl Run {
 /// One child. Kept small: a supervisor may hold thousands.
 pub(crate) struct Slot {
     pub(crate) key: u64,
-    pub(crate) kind: ChildKind,
+    pub(crate) kind: Body,
     /// The child's path; its id is the last `id_len` bytes.
     pub(crate) path: Arc<str>,
     pub(crate) id_len: u32,
@@ -187,11 +187,11 @@ impl Slot {
     }
 
     pub(crate) fn is_supervisor(&self) -> bool {
-        matches!(self.kind, ChildKind::Supervisor(_))
+        matches!(self.kind, Body::Supervisor(_))
     }
 
-    pub(crate) fn kind_name(&self) -> ChildKindName {
-        if self.is_supervisor() { ChildKindName::Supervisor } else { ChildKindName::Worker }
+    pub(crate) fn kind_name(&self) -> ChildKind {
+        if self.is_supervisor() { ChildKind::Supervisor } else { ChildKind::Worker }
     }
 
     pub(crate) fn run(&self) -> Option<&Run> {
@@ -232,6 +232,9 @@ impl Slot {
     /// reached and the last exit before the current run); returns the run.
     pub(crate) fn end_run(&mut self, next: Phase) -> Option<Run> {
         let Phase::Live(run) = std::mem::replace(&mut self.phase, next) else { return None };
+        // What the run left behind (a task it spawned with a clone of its
+        // context, a child token) learns that it is over.
+        run.cell.cancel();
         if let Some(in_task) = run.cell.in_task() {
             self.restarts = self.restarts.saturating_add(in_task.restarts);
             self.attempt = run.cell.attempt();
@@ -263,17 +266,11 @@ struct Timing {
 
 impl ChildOpts {
     fn resolve(spec: &ChildSpec) -> ChildOpts {
-        let backoff = spec.backoff_policy();
-        let heartbeat = spec.heartbeat_interval();
-        let start_timeout = spec.start_timeout_limit();
+        let options = spec.options();
+        let (backoff, heartbeat, start_timeout) = (options.backoff, options.heartbeat, options.start_timeout);
         let timing = (backoff != Backoff::None || heartbeat.is_some() || start_timeout.is_some())
             .then(|| Box::new(Timing { backoff, heartbeat, start_timeout }));
-        ChildOpts {
-            restart: spec.restart_policy(),
-            significant: spec.is_significant(),
-            shutdown: spec.shutdown_policy(),
-            timing,
-        }
+        ChildOpts { restart: options.restart, significant: options.significant, shutdown: options.shutdown, timing }
     }
 
     /// Whether the child has a backoff, a heartbeat or a start timeout.

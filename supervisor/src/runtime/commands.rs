@@ -9,7 +9,7 @@ use super::handle::{ChildInfo, Command, SupervisorHandle};
 use super::job::{Job, JobKind, Reply};
 use super::supervisor::Supervisor;
 use crate::error::{CommandError, SpecErrors, rules};
-use crate::spec::{ChildKind, ChildSpec};
+use crate::spec::{Body, ChildSpec};
 
 impl Supervisor {
     pub(super) fn on_command(&mut self, cmd: Command) {
@@ -23,7 +23,7 @@ impl Supervisor {
             Command::DeleteChild(id, reply) => {
                 let _ = reply.send(self.delete_child(&id));
             }
-            Command::Supervisor(id, reply) => {
+            Command::Nested(id, reply) => {
                 let _ = reply.send(self.nested(&id));
             }
             Command::CheckInvariants(reply) => {
@@ -53,6 +53,7 @@ impl Supervisor {
                     dynamic: s.dynamic,
                     uptime: run.map(|r| now.saturating_duration_since(r.started)),
                     mailbox: s.mailbox_depth(),
+                    supervisor: None,
                 };
                 // A task that restarted its worker by itself knows better.
                 if let Some(run) = run
@@ -89,7 +90,7 @@ impl Supervisor {
             &mut errors,
         );
         if !errors.is_empty() {
-            let _ = reply.send(Err(CommandError::Invalid(SpecErrors(errors).to_string())));
+            let _ = reply.send(Err(CommandError::Invalid(SpecErrors(errors))));
             return;
         }
         let i = self.add_slot(spec, true, None);
@@ -149,7 +150,7 @@ impl Supervisor {
         let i = self.index_of_id(id).ok_or_else(|| self.unknown(id))?;
         let slot = &self.slots[i];
         match (&slot.kind, slot.run()) {
-            (ChildKind::Worker(_), _) => Err(CommandError::NotASupervisor { child: slot.path.to_string() }),
+            (Body::Worker(_), _) => Err(CommandError::NotASupervisor { child: slot.path.to_string() }),
             (_, Some(run)) => match &run.nested {
                 Some(nested) => Ok(nested.handle.clone()),
                 None => Err(CommandError::NotRunning { supervisor: slot.path.to_string() }),

@@ -7,6 +7,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::event::Subscription;
+use super::snapshot::Snapshot;
 use crate::error::{CommandError, ExitReason, SupervisorError};
 use crate::mailbox::MailboxDepth;
 use crate::spec::ChildSpec;
@@ -21,7 +22,7 @@ pub(crate) enum Command {
     TerminateChild(Arc<str>, oneshot::Sender<Result<(), CommandError>>),
     RestartChild(Arc<str>, oneshot::Sender<Result<(), CommandError>>),
     DeleteChild(Arc<str>, oneshot::Sender<Result<(), CommandError>>),
-    Supervisor(Arc<str>, oneshot::Sender<Result<SupervisorHandle, CommandError>>),
+    Nested(Arc<str>, oneshot::Sender<Result<SupervisorHandle, CommandError>>),
     CheckInvariants(oneshot::Sender<Result<(), String>>),
 }
 
@@ -64,6 +65,24 @@ impl Drop for Owner {
 /// from [`Context::supervisor`](crate::Context::supervisor), do not keep
 /// their supervisor alive: their parent, or the root's owners, do.
 ///
+/// ```
+/// use supervisor::{ChildSpec, ChildState, Context, SupervisorSpec};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> anyhow::Result<()> {
+/// let idle = |ctx: Context| async move { ctx.cancelled().await };
+/// let tree = SupervisorSpec::new("app").child(ChildSpec::from_fn("db", idle)).start().await?;
+///
+/// tree.terminate_child("db").await?;
+/// assert_eq!(tree.which_children().await?[0].state, ChildState::Stopped);
+/// tree.restart_child("db").await?;
+/// let path = tree.start_child(ChildSpec::from_fn("job", idle)).await?;
+/// assert_eq!(path, "app/job");
+/// println!("{}", tree.snapshot().await?);
+///
+/// tree.shutdown().await?;          // every task has ended when it returns
+/// assert!(tree.which_children().await.is_err(), "an ended supervisor answers NotRunning");
+/// # Ok(()) }
+/// ```
+///
 /// [`SupervisorSpec::start`]: crate::SupervisorSpec::start
 #[derive(Clone)]
 pub struct SupervisorHandle {
@@ -74,7 +93,7 @@ pub struct SupervisorHandle {
 /// What a child is, in [`ChildInfo`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "snake_case"))]
-pub enum ChildKindName {
+pub enum ChildKind {
     /// A worker.
     Worker,
     /// A nested supervisor.
@@ -97,13 +116,19 @@ pub enum ChildState {
     Quarantined,
 }
 
-/// One child as [`SupervisorHandle::which_children`] reports it.
+/// One child as [`SupervisorHandle::which_children`] and
+/// [`SupervisorHandle::snapshot`] report it.
+///
+/// With the `serde` feature it serializes with the same field names, but
+/// `uptime` as whole milliseconds (`uptime_ms`) and `last_exit` as
+/// `{kind, failure, message}`; fields without a value are left out.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ChildInfo {
     /// The child's id.
     pub id: String,
     /// Worker or supervisor.
-    pub kind: ChildKindName,
+    pub kind: ChildKind,
     /// Where it stands.
     pub state: ChildState,
     /// How many times it was restarted after an exit of its own (a restart
@@ -112,13 +137,33 @@ pub struct ChildInfo {
     /// Its current (or last) run: 1 for the first start.
     pub attempt: u32,
     /// How its last run ended, if one has ended.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub last_exit: Option<ExitReason>,
     /// Whether it was added with `start_child`.
     pub dynamic: bool,
     /// How long the current run has been going, if it runs.
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "uptime_ms", serialize_with = "uptime_ms", skip_serializing_if = "Option::is_none")
+    )]
     pub uptime: Option<Duration>,
     /// How full the mailbox its runs receive from is, if they take one.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub mailbox: Option<MailboxDepth>,
+    /// A running nested supervisor's own children, in a
+    /// [`snapshot`](SupervisorHandle::snapshot) (`which_children` leaves it
+    /// out).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub supervisor: Option<Snapshot>,
+}
+
+/// An uptime as whole milliseconds, the unit dashboards read.
+#[cfg(feature = "serde")]
+fn uptime_ms<S: serde::Serializer>(uptime: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match uptime {
+        Some(d) => s.serialize_some(&u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Counts of a supervisor's children, as OTP's `count_children`.
@@ -195,8 +240,8 @@ impl SupervisorHandle {
         Ok(ChildrenCount {
             specs: children.len(),
             active: children.iter().filter(|c| c.state == ChildState::Running).count(),
-            supervisors: children.iter().filter(|c| c.kind == ChildKindName::Supervisor).count(),
-            workers: children.iter().filter(|c| c.kind == ChildKindName::Worker).count(),
+            supervisors: children.iter().filter(|c| c.kind == ChildKind::Supervisor).count(),
+            workers: children.iter().filter(|c| c.kind == ChildKind::Worker).count(),
         })
     }
 
@@ -225,9 +270,26 @@ impl SupervisorHandle {
         self.call(|tx| Command::DeleteChild(Arc::from(id), tx)).await?
     }
 
-    /// The handle of a running nested supervisor, by its id.
-    pub async fn supervisor(&self, id: &str) -> Result<SupervisorHandle, CommandError> {
-        self.call(|tx| Command::Supervisor(Arc::from(id), tx)).await?
+    /// The handle of a running nested supervisor, by its id (`app/http`'s
+    /// from `app`'s handle with `nested("http")`).
+    ///
+    /// ```
+    /// use supervisor::{ChildSpec, Context, SupervisorSpec};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> anyhow::Result<()> {
+    /// let tree = SupervisorSpec::new("app")
+    ///     .supervisor(SupervisorSpec::new("http").child(ChildSpec::from_fn("router", |ctx: Context| async move {
+    ///         ctx.cancelled().await
+    ///     })))
+    ///     .start()
+    ///     .await?;
+    /// let http = tree.nested("http").await?;
+    /// assert_eq!(http.path(), "app/http");
+    /// http.terminate_child("router").await?;
+    /// tree.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn nested(&self, id: &str) -> Result<SupervisorHandle, CommandError> {
+        self.call(|tx| Command::Nested(Arc::from(id), tx)).await?
     }
 
     /// Checks the supervisor's internal invariants now, and reports any that

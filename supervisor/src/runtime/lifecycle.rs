@@ -20,7 +20,7 @@ use super::supervisor::Supervisor;
 use super::timers::TimerKind;
 use crate::error::{CommandError, ExitReason, StartError};
 use crate::policy::Shutdown;
-use crate::spec::ChildKind;
+use crate::spec::Body;
 use crate::worker::Context;
 
 impl Supervisor {
@@ -41,16 +41,16 @@ impl Supervisor {
             RunCell::new(slot.path.clone(), slot.id_len as usize, slot.attempt, slot.opts.restart, self.shared.clone());
         let ctx = Context { inner: cell.clone() };
         let (abort, nested) = match &slot.kind {
-            ChildKind::Worker(w) => {
+            Body::Worker(w) => {
                 let how = Spawn {
                     lane,
                     supervisor: &self.span,
                     #[cfg(feature = "testing")]
-                    fault: self.shared.tree.faults.as_ref().and_then(|plan| plan.fault_for(&slot.path, slot.attempt)),
+                    fault: self.shared.tree.faults.plan().and_then(|plan| plan.fault_for(&slot.path, slot.attempt)),
                 };
                 (w.spawn(&mut self.tasks, ctx, how)?, None)
             }
-            ChildKind::Supervisor(spec) => {
+            Body::Supervisor(spec) => {
                 let spec = run::clone_caught(&**spec)?;
                 let kill = CancellationToken::new();
                 let (nested, shared) =
@@ -217,14 +217,12 @@ impl Supervisor {
                 slot.set_last_exit(reason.clone());
                 let child = slot.path.to_string();
                 self.release_waiters(&[key], false);
-                let _ =
-                    reply.send(Err(CommandError::StartFailed(format!("child `{child}` failed to start: it {reason}"))));
+                let _ = reply.send(Err(CommandError::StartFailed { child, reason }));
             }
             JobKind::StartChild(_, reply) => {
                 let child = self.slots[i].path.to_string();
                 self.remove_slot(i);
-                let _ =
-                    reply.send(Err(CommandError::StartFailed(format!("child `{child}` failed to start: it {reason}"))));
+                let _ = reply.send(Err(CommandError::StartFailed { child, reason }));
             }
             // These jobs start nothing.
             kind => {

@@ -1,7 +1,10 @@
 //! Counters and gauges through the `metrics` facade (feature `metrics`).
 //!
-//! Labels stay low-cardinality: the supervisor's path and the child's id,
-//! plus the exit kind for exits.
+//! Labels stay low-cardinality. A child's counters carry `supervisor` (its
+//! supervisor's path) and `child` (its id), and exits their kind as
+//! `reason`; the running-children gauge and the escalation counter are per
+//! supervisor (`supervisor` alone), so that their series grow with the
+//! supervisors, not the children.
 
 use super::event::EventKind;
 

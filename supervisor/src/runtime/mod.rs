@@ -37,9 +37,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use event::{Event, EventKind, RecvError, Subscription};
-pub use handle::{ChildInfo, ChildKindName, ChildState, ChildrenCount, SupervisorHandle};
+pub use handle::{ChildInfo, ChildKind, ChildState, ChildrenCount, SupervisorHandle};
 pub use service::{Signal, TreeExit};
-pub use snapshot::{ChildSnapshot, Snapshot};
+pub use snapshot::Snapshot;
 
 use crate::error::{StartError, SupervisorError};
 use crate::spec::SupervisorSpec;
@@ -64,18 +64,25 @@ pub(crate) struct Tree {
     #[cfg(debug_assertions)]
     violations: Mutex<Vec<String>>,
     /// The faults the test kit injects (nothing without the feature).
+    #[cfg_attr(not(feature = "testing"), expect(dead_code, reason = "only the `testing` feature reads faults"))]
     pub(crate) faults: Faults,
     /// The root supervisor's handle state, for the runs that ask for it
     /// (weak: the tree must not own itself).
     pub(crate) root: OnceLock<Weak<handle::Shared>>,
 }
 
-/// The fault plan a tree was started with (feature `testing`).
+/// The fault plan a tree was started with (feature `testing`; without it,
+/// nothing at all).
+#[derive(Default)]
+pub(crate) struct Faults(#[cfg(feature = "testing")] pub(crate) Option<Arc<crate::testing::FaultPlan>>);
+
 #[cfg(feature = "testing")]
-pub(crate) type Faults = Option<Arc<crate::testing::FaultPlan>>;
-/// Without the `testing` feature, there are no faults to carry.
-#[cfg(not(feature = "testing"))]
-pub(crate) type Faults = ();
+impl Faults {
+    /// The plan, if the tree has one.
+    pub(crate) fn plan(&self) -> Option<&crate::testing::FaultPlan> {
+        self.0.as_deref()
+    }
+}
 
 impl Tree {
     /// Sends an event (and counts it, with the `metrics` feature). Only the
@@ -120,21 +127,6 @@ impl Tree {
         }
         Ok(())
     }
-}
-
-/// Starts a tree; the same as [`SupervisorSpec::start`].
-///
-/// ```
-/// use supervisor::{ChildSpec, Context, SupervisorSpec};
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> anyhow::Result<()> {
-/// let spec = SupervisorSpec::new("app")
-///     .child(ChildSpec::from_fn("idle", |ctx: Context| async move { ctx.cancelled().await }));
-/// let tree = supervisor::start(spec).await?;
-/// tree.shutdown().await?;
-/// # Ok(()) }
-/// ```
-pub async fn start(spec: SupervisorSpec) -> Result<SupervisorHandle, StartError> {
-    spec.start().await
 }
 
 impl SupervisorSpec {

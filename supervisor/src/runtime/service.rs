@@ -1,8 +1,10 @@
-//! Running a tree as a service: shut down on SIGTERM or Ctrl-C, and turn
-//! the way the tree ended into the process's exit code.
+//! Running a tree as a service: shut down on SIGTERM or Ctrl-C (feature
+//! `signal`, on by default), and turn the way the tree ended into the
+//! process's exit code.
 
 use std::process::{ExitCode, Termination};
 
+#[cfg(feature = "signal")]
 use super::handle::SupervisorHandle;
 use crate::error::SupervisorError;
 
@@ -25,14 +27,15 @@ pub enum Signal {
 ///
 /// #[tokio::main]
 /// async fn main() -> TreeExit {
-///     let spec = SupervisorSpec::new("service")
-///         .child(ChildSpec::from_fn("idle", |ctx: Context| async move { ctx.cancelled().await }));
-///     match spec.start().await {
-///         Ok(tree) => tree.run_until_signal().await,
-///         Err(e) => TreeExit::from_start_error(e),
-///     }
+///     SupervisorSpec::new("service")
+///         .child(ChildSpec::from_fn("idle", |ctx: Context| async move { ctx.cancelled().await }))
+///         .run_until_signal()
+///         .await
 /// }
 /// ```
+///
+/// A failed start converts too (`TreeExit::from(error)`), for a `main` that
+/// does more between the start and the wait.
 #[derive(Debug)]
 #[must_use = "a TreeExit says how the tree ended; return it from main or check exit_code()"]
 pub struct TreeExit {
@@ -44,14 +47,16 @@ pub struct TreeExit {
 }
 
 impl TreeExit {
-    /// A tree that could not start.
-    pub fn from_start_error(error: crate::StartError) -> Self {
-        TreeExit { signal: None, result: Err(SupervisorError::Start(error)) }
-    }
-
     /// 0 when the tree ended as asked, 1 when it ended with an error.
     pub fn exit_code(&self) -> ExitCode {
         if self.result.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    }
+}
+
+/// A tree that could not start: exit code 1.
+impl From<crate::StartError> for TreeExit {
+    fn from(error: crate::StartError) -> Self {
+        TreeExit { signal: None, result: Err(SupervisorError::Start(error)) }
     }
 }
 
@@ -76,6 +81,20 @@ impl Termination for TreeExit {
     }
 }
 
+#[cfg(feature = "signal")]
+impl crate::SupervisorSpec {
+    /// Starts the tree and runs it as [`SupervisorHandle::run_until_signal`]
+    /// does: the whole of a service's `main` (see [`TreeExit`]). A tree
+    /// that cannot start ends at once, with exit code 1.
+    pub async fn run_until_signal(self) -> TreeExit {
+        match self.start().await {
+            Ok(tree) => tree.run_until_signal().await,
+            Err(error) => TreeExit::from(error),
+        }
+    }
+}
+
+#[cfg(feature = "signal")]
 impl SupervisorHandle {
     /// Runs until the tree ends by itself or the process gets SIGTERM or
     /// Ctrl-C; on a signal, shuts the tree down gracefully and waits for
@@ -93,6 +112,7 @@ impl SupervisorHandle {
 
 /// Resolves on the first SIGTERM or Ctrl-C. Where a handler cannot be
 /// installed, that signal is simply not listened to.
+#[cfg(feature = "signal")]
 async fn shutdown_signal() -> Signal {
     let interrupt = async {
         match tokio::signal::ctrl_c().await {

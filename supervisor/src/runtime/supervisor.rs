@@ -615,7 +615,7 @@ impl Supervisor {
         // The runs a fault plan names go through the supervisor, which
         // applies the plan to each.
         #[cfg(feature = "testing")]
-        if self.shared.tree.faults.as_ref().is_some_and(|plan| plan.names(&slot.path)) {
+        if self.shared.tree.faults.plan().is_some_and(|plan| plan.names(&slot.path)) {
             return None;
         }
         let scope = self.scope(i);

@@ -184,7 +184,7 @@ async fn child_info(tree: &SupervisorHandle, path: &str) -> Result<Option<ChildI
     let Some(id) = ids.pop() else { return Err(not_in_tree()) };
     let mut handle = tree.clone();
     for nested in ids {
-        match handle.supervisor(nested).await {
+        match handle.nested(nested).await {
             Ok(next) => handle = next,
             Err(_) => return Ok(None),
         }

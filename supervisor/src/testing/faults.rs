@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::error::{ExitReason, StartError};
 use crate::runtime::SupervisorHandle;
-use crate::spec::{ChildKind, SupervisorSpec, join_path};
+use crate::spec::{Body, SupervisorSpec, join_path};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
@@ -267,8 +267,8 @@ fn collect_paths(spec: &SupervisorSpec, path: &str, workers: &mut Vec<String>, s
     for child in &spec.children {
         let child_path = join_path(path, &child.id);
         match &child.kind {
-            ChildKind::Worker(_) => workers.push(child_path),
-            ChildKind::Supervisor(nested) => {
+            Body::Worker(_) => workers.push(child_path),
+            Body::Supervisor(nested) => {
                 collect_paths(nested, &child_path, workers, supervisors);
                 supervisors.push(child_path);
             }
@@ -374,7 +374,7 @@ pub async fn start_with_faults(spec: SupervisorSpec, plan: FaultPlan) -> Result<
     if plan.is_empty() {
         return Ok(spec.start().await?);
     }
-    Ok(crate::runtime::start_tree(spec, Some(Arc::new(plan))).await?)
+    Ok(crate::runtime::start_tree(spec, crate::runtime::Faults(Some(Arc::new(plan)))).await?)
 }
 
 #[cfg(test)]

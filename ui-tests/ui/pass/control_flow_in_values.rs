@@ -41,7 +41,7 @@ async fn main() {
     let spec = build(&log, false).await.expect("built");
     assert_eq!(*log.borrow(), ["a", "b", "b.shutdown", "c", "c.shutdown", "d"]);
     assert_eq!(spec.children().len(), 4);
-    assert_eq!(spec.children()[2].shutdown_policy(), Shutdown::Timeout(Duration::from_secs(2)));
+    assert_eq!(spec.children()[2].options().shutdown, Shutdown::Timeout(Duration::from_secs(2)));
 
     let log = RefCell::new(Vec::new());
     let err = build(&log, true).await.expect_err("`return` leaves the function");

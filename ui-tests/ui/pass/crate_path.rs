@@ -34,5 +34,5 @@ fn main() {
         }
     };
     spec.validate().expect("valid");
-    assert_eq!(spec.children()[0].restart_policy(), supervisor::Restart::Transient);
+    assert_eq!(spec.children()[0].options().restart, supervisor::Restart::Transient);
 }

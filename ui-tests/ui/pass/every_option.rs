@@ -48,24 +48,24 @@ async fn main() {
     let children = spec.children();
     assert_eq!(children.len(), 9);
     assert_eq!(
-        children[0].backoff_policy(),
+        children[0].options().backoff,
         Backoff::exponential(
             std::time::Duration::from_millis(10),
             std::time::Duration::from_secs(1),
         )
     );
-    assert_eq!(children[1].shutdown_policy(), Shutdown::BrutalKill);
-    assert_eq!(children[2].shutdown_policy(), Shutdown::Infinity);
-    assert!(children[3].is_significant());
+    assert_eq!(children[1].options().shutdown, Shutdown::BrutalKill);
+    assert_eq!(children[2].options().shutdown, Shutdown::Infinity);
+    assert!(children[3].options().significant);
     assert_eq!(
-        children[3].heartbeat_interval(),
+        children[3].options().heartbeat,
         Some(std::time::Duration::from_secs(3600))
     );
     assert_eq!(
-        children[4].shutdown_policy(),
+        children[4].options().shutdown,
         Shutdown::Timeout(std::time::Duration::from_micros(250))
     );
     assert_eq!(children[5].id(), "type");
-    assert_eq!(children[6].restart_policy(), Restart::Transient);
+    assert_eq!(children[6].options().restart, Restart::Transient);
     assert!(children[6].is_supervisor());
 }

@@ -45,5 +45,5 @@ fn main() {
     let spec = bare::spec(std::time::Duration::from_millis(200));
     spec.validate().expect("valid");
     assert_eq!(spec.children().len(), 3);
-    assert_eq!(spec.children()[0].restart_policy(), supervisor::Restart::Transient);
+    assert_eq!(spec.children()[0].options().restart, supervisor::Restart::Transient);
 }

@@ -50,12 +50,12 @@ async fn main() {
     };
     spec.validate().expect("valid");
     let a = &spec.children()[0];
-    assert_eq!(a.restart_policy(), Restart::Transient);
+    assert_eq!(a.options().restart, Restart::Transient);
     assert_eq!(
-        a.shutdown_policy(),
+        a.options().shutdown,
         Shutdown::Timeout(Duration::from_millis(300))
     );
-    assert_eq!(a.backoff_policy(), Backoff::exponential(min, max));
-    assert_eq!(a.group_id(), Some("flow"));
+    assert_eq!(a.options().backoff, Backoff::exponential(min, max));
+    assert_eq!(a.options().group.as_deref(), Some("flow"));
     assert_eq!(spec.policy().max_restarts, Some(7));
 }

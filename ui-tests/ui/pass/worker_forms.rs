@@ -85,9 +85,9 @@ fn main() {
     };
     spec.validate().expect("valid");
     // The tree's option wins over the type's default.
-    assert_eq!(spec.children()[2].restart_policy(), Restart::Permanent);
+    assert_eq!(spec.children()[2].options().restart, Restart::Permanent);
     assert_eq!(
-        spec.children()[2].start_timeout_limit(),
+        spec.children()[2].options().start_timeout,
         Some(Duration::from_secs(2))
     );
 }
