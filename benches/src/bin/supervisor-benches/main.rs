@@ -1,14 +1,24 @@
-//! Benchmark runner: supervisor vs bare tokio vs ash-flare vs
-//! rust-tokio-supervisor.
+//! Benchmark runner: the supervisor against bare tokio and the supervision
+//! libraries users pick today.
 //!
-//! `cargo run -p supervisor-benches --release [-- --reps N] [--only SCENARIO]`
+//! ```text
+//! cargo run -p supervisor-benches --release                 # the full run, about 5 minutes
+//! cargo run -p supervisor-benches --release -- --quick      # one repetition, one build of each tree
+//! cargo run -p supervisor-benches --release -- --reps N --only SCENARIO[,SCENARIO] --no-save --no-compile-time
+//! ```
 //!
 //! Every (scenario, library) pair runs in a fresh process (this binary
 //! re-executes itself with `__scenario SCENARIO LIB`) on a tokio runtime
 //! with 2 worker threads; libraries are interleaved within each repetition
 //! (their order rotates), and each figure is the median over repetitions.
-//! The table is printed and saved to `benches/RESULTS.md`.
+//! Then `benches/compile-time.sh` times the macro against the builder. The
+//! report is printed and saved to `benches/RESULTS.md`, and the section
+//! README's "Cost" includes to `benches/COST.md`: every figure in them
+//! comes from this one invocation.
 
+mod compile_time;
+mod contenders;
+mod libs;
 mod mailbox;
 mod probe;
 mod report;
@@ -17,10 +27,54 @@ mod scenarios;
 use std::process::Command;
 use std::time::Duration;
 
-use scenarios::{LIBS, Lib, Value};
+use libs::{LIBS, Lib, Runs};
+use scenarios::{SCENARIOS, Value};
 
-/// The scenarios, in the order of the table.
-pub(crate) const SCENARIOS: [&str; 5] = ["start_1000", "start_10000", "restart", "shutdown_10000", "one_for_all_100"];
+/// Repetitions of the full run: about 5 minutes on 2 cores with the
+/// compile-time measurement.
+const FULL_REPS: usize = 15;
+/// Builds of each tree by the compile-time script in the full run.
+const FULL_COMPILE_REPS: usize = 7;
+
+struct Options {
+    reps: usize,
+    compile_reps: Option<usize>,
+    only: Vec<String>,
+    save: bool,
+    quick: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut o =
+        Options { reps: FULL_REPS, compile_reps: Some(FULL_COMPILE_REPS), only: Vec::new(), save: true, quick: false };
+    let mut it = args.iter();
+    let number = |v: Option<&String>, flag: &str| -> Result<usize, String> {
+        v.and_then(|s| s.parse().ok()).filter(|&n| n > 0).ok_or_else(|| format!("`{flag}` needs a positive number"))
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => {
+                o.quick = true;
+                o.reps = 1;
+                o.compile_reps = o.compile_reps.map(|_| 1);
+            }
+            "--reps" => o.reps = number(it.next(), "--reps")?,
+            "--only" => {
+                let list = it.next().ok_or("`--only` needs a list of scenarios")?;
+                for s in list.split(',') {
+                    if !SCENARIOS.contains(&s) {
+                        return Err(format!("unknown scenario `{s}`: expected one of {}", SCENARIOS.join(", ")));
+                    }
+                    o.only.push(s.to_string());
+                }
+            }
+            "--no-save" => o.save = false,
+            "--no-compile-time" => o.compile_reps = None,
+            other => return Err(format!("unknown argument `{other}` (try --help)")),
+        }
+    }
+    Ok(o)
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -32,31 +86,27 @@ fn main() {
         mailbox::main(&args[2..]);
         return;
     }
-    let mut reps = 9usize;
-    let mut only: Vec<String> = Vec::new();
-    let mut save = true;
-    let mut it = args[1..].iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--reps" => reps = it.next().and_then(|s| s.parse().ok()).unwrap_or(reps),
-            "--only" => {
-                only.extend(it.next().map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default())
-            }
-            "--no-save" => save = false,
-            "-h" | "--help" => {
-                println!("usage: supervisor-benches [--reps N] [--only SCENARIO[,SCENARIO]] [--no-save]");
-                println!("scenarios: {}", SCENARIOS.join(", "));
-                println!("mailboxes against bare tokio channels: supervisor-benches mailbox [--reps N]");
-                return;
-            }
-            other => {
-                eprintln!("unknown argument `{other}` (try --help)");
-                std::process::exit(2);
-            }
-        }
+    if args[1..].iter().any(|a| a == "-h" || a == "--help") {
+        println!(
+            "usage: supervisor-benches [--quick] [--reps N] [--only SCENARIO[,SCENARIO]] [--no-save] [--no-compile-time]"
+        );
+        println!("scenarios: {}", SCENARIOS.join(", "));
+        return;
     }
+    let options = match parse(&args[1..]) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let command = if args.len() > 1 {
+        format!("cargo run -p supervisor-benches --release -- {}", args[1..].join(" "))
+    } else {
+        "cargo run -p supervisor-benches --release".to_string()
+    };
     let scenarios: Vec<&str> =
-        SCENARIOS.iter().copied().filter(|s| only.is_empty() || only.iter().any(|o| o == s)).collect();
+        SCENARIOS.iter().copied().filter(|s| options.only.is_empty() || options.only.iter().any(|o| o == s)).collect();
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(e) => {
@@ -64,28 +114,39 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let started = std::time::Instant::now();
     let mut results = report::Results::default();
-    for rep in 0..reps {
+    for rep in 0..options.reps {
         for scenario in &scenarios {
             for k in 0..LIBS.len() {
                 let lib = LIBS[(k + rep) % LIBS.len()];
-                if !lib.runs(scenario) {
+                if !matches!(lib.runs(scenario), Runs::Yes) {
                     continue;
                 }
-                eprint!("\rrep {}/{reps} {scenario:<16} {:<22}", rep + 1, lib.key());
+                eprint!("\rrep {}/{} {scenario:<20} {:<22}", rep + 1, options.reps, lib.key());
                 let out = run_child(&exe, scenario, lib);
                 results.add(scenario, lib, out);
             }
         }
     }
-    eprintln!();
-    let md = report::render(&results, &scenarios, reps);
+    eprintln!("\rbenchmarks done in {:.0} s{:40}", started.elapsed().as_secs_f64(), "");
+    // After the benchmarks, never during them: the builds would take the cores.
+    let compile = options.compile_reps.map(|reps| {
+        eprintln!("timing the macro against the builder (benches/compile-time.sh {reps}) ...");
+        compile_time::measure(reps)
+    });
+    let run =
+        report::Run { command, reps: options.reps, quick: options.quick, scenarios: &scenarios, compile: &compile };
+    let md = report::results(&results, &run);
     println!("{md}");
-    if save {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("RESULTS.md");
-        match std::fs::write(&path, &md) {
-            Ok(()) => eprintln!("saved {}", path.display()),
-            Err(e) => eprintln!("could not save {}: {e}", path.display()),
+    if options.save {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (name, text) in [("RESULTS.md", md), ("COST.md", report::cost_section(&results, &run))] {
+            let path = dir.join(name);
+            match std::fs::write(&path, text) {
+                Ok(()) => eprintln!("saved {}", path.display()),
+                Err(e) => eprintln!("could not save {}: {e}", path.display()),
+            }
         }
     }
 }
@@ -160,6 +221,7 @@ fn child(args: &[String]) {
         Err(e) => format!("ERROR\t{}", e.replace(['\t', '\n'], " ")),
     };
     println!("RESULT\t{line}");
-    // Leaked tasks of a library must not keep this process alive.
+    // Children a scenario left running, or a library leaked, must not keep
+    // this process alive (nor cost time to stop).
     std::process::exit(0);
 }

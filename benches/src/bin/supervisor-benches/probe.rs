@@ -18,6 +18,8 @@ pub(crate) struct Probe {
     base: Instant,
     times: Vec<AtomicU64>,
     recorded: AtomicUsize,
+    /// When the last alive worker ended (nanoseconds since `base`).
+    last_gone: AtomicU64,
 }
 
 /// Counts a worker alive from its creation to its drop (its task ended or
@@ -26,7 +28,9 @@ pub(crate) struct Alive(Arc<Probe>);
 
 impl Drop for Alive {
     fn drop(&mut self) {
-        self.0.alive.fetch_sub(1, Ordering::AcqRel);
+        if self.0.alive.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.last_gone.store(self.0.nanos(), Ordering::Release);
+        }
     }
 }
 
@@ -42,7 +46,22 @@ impl Probe {
             base: Instant::now(),
             times: (0..restarts).map(|_| AtomicU64::new(0)).collect(),
             recorded: AtomicUsize::new(0),
+            last_gone: AtomicU64::new(0),
         })
+    }
+
+    fn nanos(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// How long after `t0` the last alive worker ended, if they all have
+    /// and it was after `t0`.
+    pub(crate) fn all_gone_after(&self, t0: Instant) -> Option<Duration> {
+        if self.alive() > 0 {
+            return None;
+        }
+        let gone = self.base + Duration::from_nanos(self.last_gone.load(Ordering::Acquire));
+        Some(gone.saturating_duration_since(t0))
     }
 
     /// Called first thing by every run: counts it alive and started.
@@ -61,8 +80,7 @@ impl Probe {
     pub(crate) fn record_start(&self) {
         let i = self.recorded.fetch_add(1, Ordering::AcqRel);
         if let Some(slot) = self.times.get(i) {
-            let nanos = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX);
-            slot.store(nanos, Ordering::Release);
+            slot.store(self.nanos(), Ordering::Release);
             if i + 1 == self.times.len() {
                 self.reached.notify_one();
             }
@@ -76,9 +94,11 @@ impl Probe {
         }
     }
 
-    /// The recorded start times, in nanoseconds since the probe was made.
+    /// The recorded start times, in nanoseconds since the probe was made
+    /// (as many as were recorded: a run cut short by its time limit has
+    /// fewer than the recorder holds).
     pub(crate) fn start_times(&self) -> Vec<u64> {
-        let mut t: Vec<u64> = self.times.iter().map(|a| a.load(Ordering::Acquire)).collect();
+        let mut t: Vec<u64> = self.times.iter().map(|a| a.load(Ordering::Acquire)).filter(|&t| t > 0).collect();
         t.sort_unstable();
         t
     }
@@ -99,17 +119,17 @@ impl Probe {
         }
     }
 
-    /// Polls until no worker is alive or `limit` has passed; returns how long
-    /// it took, if they all ended.
-    pub(crate) async fn wait_none_alive(&self, limit: Duration) -> Option<Duration> {
+    /// Polls until no worker is alive or `limit` has passed; whether they
+    /// all ended ([`all_gone_after`](Self::all_gone_after) says when).
+    pub(crate) async fn wait_none_alive(&self, limit: Duration) -> bool {
         let t0 = Instant::now();
         while self.alive() > 0 {
             if t0.elapsed() > limit {
-                return None;
+                return false;
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        Some(t0.elapsed())
+        true
     }
 }
 
