@@ -51,12 +51,9 @@ impl Clone for Body {
 pub struct ChildSpec {
     pub(crate) id: Arc<str>,
     pub(crate) kind: Body,
-    pub(crate) defaults: WorkerDefaults,
-    pub(crate) restart: Option<Restart>,
-    pub(crate) shutdown: Option<Shutdown>,
-    pub(crate) backoff: Option<Backoff>,
-    pub(crate) heartbeat: Option<Duration>,
-    pub(crate) start_timeout: Option<Duration>,
+    /// The options set: the worker type's `#[worker]` defaults, each
+    /// replaced by the builder (the tree) when it sets one.
+    pub(crate) set: WorkerDefaults,
     pub(crate) group: Option<Arc<str>>,
     pub(crate) significant: bool,
 }
@@ -85,18 +82,7 @@ pub struct ChildOptions {
 
 impl ChildSpec {
     fn with_kind(id: &str, kind: Body, defaults: WorkerDefaults) -> Self {
-        ChildSpec {
-            id: Arc::from(id),
-            kind,
-            defaults,
-            restart: None,
-            shutdown: None,
-            backoff: None,
-            heartbeat: None,
-            start_timeout: None,
-            group: None,
-            significant: false,
-        }
+        ChildSpec { id: Arc::from(id), kind, set: defaults, group: None, significant: false }
     }
 
     /// A worker child; its type's `#[worker(...)]` defaults apply until the
@@ -136,35 +122,35 @@ impl ChildSpec {
 
     /// Sets the restart policy.
     pub fn restart(mut self, restart: Restart) -> Self {
-        self.restart = Some(restart);
+        self.set.restart = Some(restart);
         self
     }
 
     /// Sets the shutdown policy: a [`Shutdown`], or a `Duration` for
     /// `Shutdown::Timeout`.
     pub fn shutdown(mut self, shutdown: impl Into<Shutdown>) -> Self {
-        self.shutdown = Some(shutdown.into());
+        self.set.shutdown = Some(shutdown.into());
         self
     }
 
     /// Sets the backoff: a [`Backoff`], or a `Range<Duration>` for
     /// `Backoff::Exponential`.
     pub fn backoff(mut self, backoff: impl Into<Backoff>) -> Self {
-        self.backoff = Some(backoff.into());
+        self.set.backoff = Some(backoff.into());
         self
     }
 
     /// Sets the heartbeat interval: the child must call `ctx.heartbeat()` at
     /// least this often once running.
     pub fn heartbeat(mut self, interval: Duration) -> Self {
-        self.heartbeat = Some(interval);
+        self.set.heartbeat = Some(interval);
         self
     }
 
     /// Sets the start timeout: the child counts as running once it calls
     /// `ctx.ready()`, and fails to start if it does not within this time.
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
-        self.start_timeout = Some(timeout);
+        self.set.start_timeout = Some(timeout);
         self
     }
 
@@ -206,14 +192,14 @@ impl ChildSpec {
     /// ```
     pub fn options(&self) -> ChildOptions {
         ChildOptions {
-            restart: self.restart.or(self.defaults.restart).unwrap_or_default(),
-            shutdown: self.shutdown.or(self.defaults.shutdown).unwrap_or(match self.kind {
+            restart: self.set.restart.unwrap_or_default(),
+            shutdown: self.set.shutdown.unwrap_or(match self.kind {
                 Body::Worker(_) => Shutdown::default(),
                 Body::Supervisor(_) => Shutdown::Infinity,
             }),
-            backoff: self.backoff.or(self.defaults.backoff).unwrap_or_default(),
-            heartbeat: self.heartbeat.or(self.defaults.heartbeat),
-            start_timeout: self.start_timeout.or(self.defaults.start_timeout),
+            backoff: self.set.backoff.unwrap_or_default(),
+            heartbeat: self.set.heartbeat,
+            start_timeout: self.set.start_timeout,
             group: self.group.clone(),
             significant: self.significant,
         }
@@ -255,7 +241,7 @@ impl ChildSpec {
             option,
             hint: rules::zero_duration_hint(option).unwrap_or_default(),
         };
-        if let Some(Backoff::Exponential { min, max }) = self.backoff.or(self.defaults.backoff) {
+        if let Some(Backoff::Exponential { min, max }) = self.set.backoff {
             if min.is_zero() {
                 errors.push(zero("backoff"));
             }
@@ -618,24 +604,17 @@ impl fmt::Debug for SupervisorSpec {
     }
 }
 
-/// A child's path as the runtime keeps it: built on the stack and copied
-/// once into its `Arc`, without a `String` in between.
-pub(crate) fn join_path_arc(parent: &str, id: &str) -> Arc<str> {
-    let mut buf = [0u8; 192];
-    let sep = usize::from(!parent.is_empty());
-    let len = parent.len() + sep + id.len();
-    if let Some(out) = buf.get_mut(..len) {
-        let (head, tail) = out.split_at_mut(parent.len());
-        head.copy_from_slice(parent.as_bytes());
-        let (slash, rest) = tail.split_at_mut(sep);
-        slash.fill(b'/');
-        rest.copy_from_slice(id.as_bytes());
-        // Joined from two `str`s and an ASCII slash: always UTF-8.
-        if let Ok(path) = std::str::from_utf8(out) {
-            return Arc::from(path);
-        }
+/// A child's path as the runtime keeps it, joined in `scratch` (a buffer
+/// its caller reuses, so that only the `Arc` is allocated) and copied once
+/// into its `Arc`.
+pub(crate) fn join_path_arc(scratch: &mut String, parent: &str, id: &str) -> Arc<str> {
+    scratch.clear();
+    if !parent.is_empty() {
+        scratch.push_str(parent);
+        scratch.push('/');
     }
-    Arc::from(join_path(parent, id))
+    scratch.push_str(id);
+    Arc::from(scratch.as_str())
 }
 
 pub(crate) fn join_path(parent: &str, id: &str) -> String {
@@ -684,12 +663,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_join_on_the_stack_and_off_it() {
-        assert_eq!(&*join_path_arc("", "app"), "app");
-        assert_eq!(&*join_path_arc("app/db", "pool"), "app/db/pool");
-        assert_eq!(&*join_path_arc("app", "größe"), "app/größe");
+    fn paths_join_in_a_reused_buffer() {
+        let mut scratch = String::new();
+        assert_eq!(&*join_path_arc(&mut scratch, "", "app"), "app");
+        assert_eq!(&*join_path_arc(&mut scratch, "app/db", "pool"), "app/db/pool");
+        assert_eq!(&*join_path_arc(&mut scratch, "app", "größe"), "app/größe");
         let long = "x".repeat(300);
-        assert_eq!(*join_path_arc("app", &long), *format!("app/{long}"));
+        assert_eq!(*join_path_arc(&mut scratch, "app", &long), *format!("app/{long}"));
     }
 
     #[test]

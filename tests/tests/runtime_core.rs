@@ -369,3 +369,53 @@ async fn a_context_kept_past_its_run_sees_the_run_over() {
     assert!(ctx.is_cancelled());
     assert!(token.is_cancelled());
 }
+
+/// Past a few dozen children a supervisor finds them by id through an
+/// index, kept as children come and go: every command by id must answer as
+/// the scan did, for children added at run time and for those deleted.
+#[tokio::test(start_paused = true)]
+async fn commands_by_id_past_the_scan_follow_added_and_deleted_children() {
+    use supervisor::{CommandError, Restart};
+    let probe = Probe::new();
+    let mut spec = SupervisorSpec::new("app");
+    for n in 0..20 {
+        spec = spec.child(idle(&probe, &format!("s{n}")));
+    }
+    let tree = spec.start().await.unwrap();
+    for n in 0..60 {
+        tree.start_child(idle(&probe, &format!("d{n}")).restart(Restart::Temporary)).await.unwrap();
+    }
+    assert_eq!(probe.live(), 80);
+    // The index is made on this first look (80 children); a temporary
+    // child terminated is deleted with it.
+    tree.terminate_child("d59").await.unwrap();
+    assert!(
+        matches!(tree.terminate_child("d59").await, Err(CommandError::UnknownChild { .. })),
+        "a deleted child is gone from the index"
+    );
+    // An id deleted can be added again, and is found.
+    tree.start_child(idle(&probe, "d59").restart(Restart::Temporary)).await.unwrap();
+    assert!(matches!(
+        tree.start_child(idle(&probe, "d59").restart(Restart::Temporary)).await,
+        Err(CommandError::AlreadyPresent { .. })
+    ));
+    // Children added after the index was made are found, and the declared
+    // ones still are, with the right child behind each id.
+    tree.start_child(idle(&probe, "late").restart(Restart::Temporary)).await.unwrap();
+    tree.terminate_child("late").await.unwrap();
+    tree.terminate_child("s7").await.unwrap();
+    tree.terminate_child("s12").await.unwrap();
+    tree.delete_child("s12").await.unwrap();
+    tree.terminate_child("d3").await.unwrap();
+    let kids = tree.which_children().await.unwrap();
+    let stopped: Vec<&str> = kids.iter().filter(|c| c.state == ChildState::Stopped).map(|c| c.id.as_str()).collect();
+    assert_eq!(stopped, ["s7"], "temporary children are removed when stopped; s7 is kept, stopped");
+    assert!(!kids.iter().any(|c| c.id == "late" || c.id == "d3" || c.id == "s12"));
+    // 80, with d59 back and late, s12 and d3 gone.
+    assert_eq!(kids.len(), 78);
+    assert!(matches!(tree.delete_child("s12").await, Err(CommandError::UnknownChild { .. })));
+    tree.restart_child("s7").await.unwrap();
+    assert!(matches!(tree.restart_child("nope").await, Err(CommandError::UnknownChild { .. })));
+    tree.shutdown().await.unwrap();
+    assert_eq!(probe.live(), 0);
+}

@@ -202,7 +202,10 @@ impl RunCell {
 
     /// Asks the run to stop.
     pub(crate) fn cancel(&self) {
-        self.stop.store(true, Ordering::SeqCst);
+        // Once is enough: a run stopped and then ended is told only once.
+        if self.stop.swap(true, Ordering::SeqCst) {
+            return;
+        }
         self.notify.notify_waiters();
         if let Some(token) = self.extras.get().and_then(|x| x.token.get()) {
             token.cancel();

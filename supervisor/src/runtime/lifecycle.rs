@@ -43,6 +43,7 @@ impl Supervisor {
         let (abort, nested) = match &slot.kind {
             Body::Worker(w) => {
                 let how = Spawn {
+                    key,
                     lane,
                     supervisor: &self.span,
                     #[cfg(feature = "testing")]
@@ -56,14 +57,13 @@ impl Supervisor {
                 let (nested, shared) =
                     Supervisor::new(spec, &self.path, self.shared.tree.clone(), cell.token().clone(), kill.clone());
                 let task = nested.run_boxed(StartReport::Nested(cell.clone()));
-                let abort = run::spawn_run(&mut self.tasks, &ctx, &self.span, async move {
+                let abort = run::spawn_run(&mut self.tasks, key, &ctx, &self.span, async move {
                     task.await.map_err(|e| ExitReason::Supervisor(Arc::new(e)))
                 });
                 (abort, Some(Box::new(Nested { handle: SupervisorHandle::unowned(shared), kill })))
             }
         };
         let task = abort.id();
-        self.by_task.insert(task, key);
         let timeout = slot.opts.start_timeout();
         let needs_ready = timeout.is_some() || nested.is_some();
         slot.phase = Phase::Live(Run { abort, cell: cell.clone(), started: now, nested });

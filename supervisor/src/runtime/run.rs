@@ -16,11 +16,45 @@ use super::lane::{Lane, run_in_lane};
 use crate::error::ExitReason;
 use crate::worker::{Context, Worker, WorkerResult};
 
-/// What a child's task returns: `Ok` for a normal end, or why it failed.
+/// How a child's run ended: `Ok` for a normal end, or why it failed.
 pub(crate) type RunOutput = Result<(), ExitReason>;
+
+/// What a child's task returns: its child's key, and how its run ended.
+/// With the key in the output the supervisor needs no map from tasks to
+/// children; only a task it aborted ends without one.
+pub(crate) type Ended = (u64, RunOutput);
+
+/// A supervisor's children's tasks.
+pub(crate) type Tasks = JoinSet<Ended>;
+
+pin_project_lite::pin_project! {
+    /// A child's task: its run, with its child's key for its output and a
+    /// panic caught as its end.
+    struct Task<F> {
+        key: u64,
+        #[pin]
+        run: F,
+    }
+}
+
+impl<F: Future<Output = RunOutput>> Future for Task<F> {
+    type Output = Ended;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Ended> {
+        let this = self.project();
+        // The task ends with a panic, and so is never polled again.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| this.run.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(out)) => Poll::Ready((*this.key, out)),
+            Err(payload) => Poll::Ready((*this.key, Err(ExitReason::Panicked(panic_message(&*payload))))),
+        }
+    }
+}
 
 /// How one run of a worker is spawned.
 pub(crate) struct Spawn<'a> {
+    /// The child's key, for the task's output.
+    pub(crate) key: u64,
     /// With a lane, the task restarts the worker by itself while the lane
     /// allows.
     pub(crate) lane: Option<Lane>,
@@ -37,7 +71,7 @@ pub(crate) trait ErasedWorker: Send + 'static {
     fn type_name(&self) -> &'static str;
     /// Spawns one run into the supervisor's task set, as `how` says. Fails,
     /// spawning nothing, when the worker's `Clone` panics.
-    fn spawn(&self, set: &mut JoinSet<RunOutput>, ctx: Context, how: Spawn<'_>) -> Result<AbortHandle, ExitReason>;
+    fn spawn(&self, set: &mut Tasks, ctx: Context, how: Spawn<'_>) -> Result<AbortHandle, ExitReason>;
 }
 
 /// A worker as a child spec keeps it.
@@ -56,17 +90,17 @@ impl<W: Worker> ErasedWorker for Erased<W> {
         std::any::type_name::<W>()
     }
 
-    fn spawn(&self, set: &mut JoinSet<RunOutput>, ctx: Context, how: Spawn<'_>) -> Result<AbortHandle, ExitReason> {
+    fn spawn(&self, set: &mut Tasks, ctx: Context, how: Spawn<'_>) -> Result<AbortHandle, ExitReason> {
         let worker = clone_caught(&self.0)?;
-        let supervisor = how.supervisor;
+        let (key, supervisor) = (how.key, how.supervisor);
         if let Some(lane) = how.lane {
             // The task's runs open their spans inside it: it carries the
             // supervisor's span, so that theirs nest in it as the others do.
-            let task = run_in_lane(worker, ctx, lane);
+            let run = run_in_lane(worker, ctx, lane);
             return Ok(if supervisor.is_disabled() {
-                set.spawn(task)
+                set.spawn(Task { key, run })
             } else {
-                set.spawn(task.instrument(supervisor.clone()))
+                set.spawn(Task { key, run: run.instrument(supervisor.clone()) })
             });
         }
         let run_ctx = ctx.clone();
@@ -75,9 +109,9 @@ impl<W: Worker> ErasedWorker for Erased<W> {
         };
         #[cfg(feature = "testing")]
         if let Some(fault) = how.fault {
-            return Ok(spawn_run(set, &ctx, supervisor, fault.wrap(ctx.clone(), run)));
+            return Ok(spawn_run(set, key, &ctx, supervisor, fault.wrap(ctx.clone(), run)));
         }
-        Ok(spawn_run(set, &ctx, supervisor, run))
+        Ok(spawn_run(set, key, &ctx, supervisor, run))
     }
 }
 
@@ -89,19 +123,14 @@ pub(crate) fn clone_caught<T: Clone>(value: &T) -> Result<T, ExitReason> {
 
 /// Spawns one run of a child into its supervisor's task set, inside a span
 /// that carries the child's path and attempt, a child of the supervisor's.
-pub(crate) fn spawn_run<F>(
-    set: &mut JoinSet<RunOutput>,
-    ctx: &Context,
-    supervisor: &tracing::Span,
-    run: F,
-) -> AbortHandle
+pub(crate) fn spawn_run<F>(set: &mut Tasks, key: u64, ctx: &Context, supervisor: &tracing::Span, run: F) -> AbortHandle
 where
     F: Future<Output = RunOutput> + Send + 'static,
 {
     let span = tracing::info_span!(parent: supervisor, "child", path = %ctx.path(), attempt = ctx.attempt());
     // Without a subscriber that wants the span, the wrapper would only make
     // every task bigger.
-    if span.is_disabled() { set.spawn(run) } else { set.spawn(run.instrument(span)) }
+    if span.is_disabled() { set.spawn(Task { key, run }) } else { set.spawn(Task { key, run: run.instrument(span) }) }
 }
 
 pin_project_lite::pin_project! {

@@ -11,7 +11,6 @@
 
 use std::cmp::Reverse;
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -21,7 +20,6 @@ use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tracing::Instrument;
 
-use super::IdHasher;
 use super::Tree;
 use super::cell::RunCell;
 use super::child::{Override, Phase, Slot};
@@ -30,7 +28,7 @@ use super::handle::{Command, Exit, Shared};
 use super::job::{AfterStop, Job, JobKind, StartReport, Wait};
 use super::lane::Lane;
 use super::report;
-use super::run::{RunOutput, classify};
+use super::run::{RunOutput, Tasks, classify};
 use super::timers::{Alarm, TimerKind, Timers};
 use super::window::SharedWindow;
 use crate::error::{ExitReason, StartError, SupervisorError};
@@ -41,11 +39,52 @@ use crate::spec::{ChildSpec, SupervisorSpec, join_path_arc};
 const COMMAND_CAPACITY: usize = 32;
 /// Pings waiting per supervisor, likewise.
 const PING_CAPACITY: usize = 8;
+/// Task ends handled in a row before the loop looks at a request to stop.
+const ENDS_BEFORE_A_LOOK_AT_THE_STOP: u32 = 32;
 
 /// Invariants are checked after every step, in debug builds, for
 /// supervisors up to this size (the check reads every child).
 #[cfg(debug_assertions)]
 const CHECKED_UP_TO: usize = 64;
+
+/// Children looked for by id with a scan up to this many; past it, through
+/// an index made on the first look (a tree that grows by `start_child`).
+const SCANNED_UP_TO: usize = 32;
+
+/// A child's id as the key of the index by id: its path, hashed and
+/// compared by the id at its end, so that the index borrows the slot's path
+/// and looks up by `&str`.
+struct IdKey {
+    path: Arc<str>,
+    id_start: usize,
+}
+
+impl IdKey {
+    fn id(&self) -> &str {
+        self.path.get(self.id_start..).unwrap_or(&self.path)
+    }
+}
+
+impl std::borrow::Borrow<str> for IdKey {
+    fn borrow(&self) -> &str {
+        self.id()
+    }
+}
+
+impl PartialEq for IdKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for IdKey {}
+
+impl std::hash::Hash for IdKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As `str` hashes, for the lookups by `&str`.
+        self.id().hash(state);
+    }
+}
 
 pub(super) struct Group {
     pub(super) id: Arc<str>,
@@ -57,7 +96,9 @@ pub(super) struct Group {
 enum Input {
     /// Asked to shut down.
     Stop,
-    TaskEnd(Id, Result<RunOutput, JoinError>),
+    /// A child's task ended: its child's key (none when it was aborted),
+    /// its id, and how.
+    TaskEnd(Option<u64>, Id, Result<RunOutput, JoinError>),
     /// The child the job starts said it is ready.
     Ready,
     Alarm,
@@ -73,9 +114,11 @@ pub(crate) struct Supervisor {
     pub(super) groups: Vec<Group>,
     pub(super) window: Arc<SharedWindow>,
     pub(super) slots: Vec<Slot>,
+    /// The children by id, made on the first look past a few children, and
+    /// kept with the children from then on.
+    ids: std::cell::OnceCell<HashMap<IdKey, u64>>,
     next_key: u64,
-    pub(super) tasks: JoinSet<RunOutput>,
-    pub(super) by_task: HashMap<Id, u64, BuildHasherDefault<IdHasher>>,
+    pub(super) tasks: Tasks,
     /// Children whose exit waits to be handled (their phase is `Exited`),
     /// in the order the exits came.
     pub(super) exits: VecDeque<u64>,
@@ -85,6 +128,11 @@ pub(crate) struct Supervisor {
     alarm: Alarm,
     rx: mpsc::Receiver<Command>,
     pings: mpsc::Receiver<oneshot::Sender<()>>,
+    /// Task ends taken in a row, for the look at the stop.
+    ends_in_a_row: u32,
+    /// Where children's paths are joined before they are copied into their
+    /// `Arc`.
+    scratch: String,
     /// Resolves once the supervisor is asked to shut down.
     stop: Pin<Box<WaitForCancellationFutureOwned>>,
     /// Cancelled by the parent instead of aborting this supervisor's task.
@@ -108,7 +156,7 @@ impl Supervisor {
         stop: CancellationToken,
         kill: CancellationToken,
     ) -> (Supervisor, Arc<Shared>) {
-        let path = join_path_arc(parent, &spec.id);
+        let path = join_path_arc(&mut String::new(), parent, &spec.id);
         let span = tracing::info_span!("supervisor", path = %path);
         let (tx, rx) = mpsc::channel(COMMAND_CAPACITY);
         let (pings_tx, pings) = mpsc::channel(PING_CAPACITY);
@@ -132,15 +180,17 @@ impl Supervisor {
             groups,
             window: SharedWindow::new(spec.policy),
             slots: Vec::with_capacity(spec.children.len()),
+            ids: std::cell::OnceCell::new(),
             next_key: 0,
             tasks: JoinSet::new(),
-            by_task: HashMap::with_capacity_and_hasher(spec.children.len(), BuildHasherDefault::default()),
             exits: VecDeque::new(),
             job: None,
             timers: Timers::default(),
             alarm: Alarm::default(),
             rx,
             pings,
+            ends_in_a_row: 0,
+            scratch: String::new(),
             stop: Box::pin(stop.cancelled_owned()),
             kill,
             exit_tx,
@@ -164,7 +214,11 @@ impl Supervisor {
             .as_ref()
             .and_then(|g| self.groups.iter().position(|gs| gs.id == *g))
             .and_then(|g| u32::try_from(g).ok());
-        let path = join_path_arc(&self.path, &spec.id);
+        let path = join_path_arc(&mut self.scratch, &self.path, &spec.id);
+        if let Some(ids) = self.ids.get_mut() {
+            let id_start = path.len() - spec.id.len();
+            ids.insert(IdKey { path: path.clone(), id_start }, key);
+        }
         let mut slot = Slot::new(key, path, spec, dynamic, group);
         slot.overriding = overriding.map(|policy| {
             let below = group.and_then(|g| self.groups.get(g as usize)).map(|g| g.policy);
@@ -187,7 +241,16 @@ impl Supervisor {
     }
 
     pub(super) fn index_of_id(&self, id: &str) -> Option<usize> {
-        self.slots.iter().position(|s| s.id() == id)
+        if self.slots.len() <= SCANNED_UP_TO && self.ids.get().is_none() {
+            return self.slots.iter().position(|s| s.id() == id);
+        }
+        let ids = self.ids.get_or_init(|| {
+            self.slots
+                .iter()
+                .map(|s| (IdKey { path: s.path.clone(), id_start: s.path.len() - s.id().len() }, s.key))
+                .collect()
+        });
+        self.index(*ids.get(id)?)
     }
 
     pub(super) fn tree(&self) -> &Tree {
@@ -346,28 +409,36 @@ impl Supervisor {
             Some(Job { wait: Some(Wait::Ready { cell, .. }), .. }) => Some(cell.clone()),
             _ => None,
         };
-        let Supervisor { stop, tasks, rx, pings, alarm, .. } = self;
-        tokio::select! {
-            biased;
-            _ = stop.as_mut(), if !shutting_down => Input::Stop,
-            Some(end) = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                let (id, end) = match end {
-                    Ok((id, out)) => (id, Ok(out)),
-                    Err(e) => (e.id(), Err(e)),
-                };
-                Input::TaskEnd(id, end)
+        // Task ends come first: a stop in order is a run of them, and each
+        // then costs one look. So that a stream of ends cannot hold a
+        // shutdown back, the stop is looked at every so many ends.
+        if self.ends_in_a_row >= ENDS_BEFORE_A_LOOK_AT_THE_STOP {
+            self.ends_in_a_row = 0;
+            if !shutting_down && self.shared.stop.is_cancelled() {
+                return Input::Stop;
             }
+        }
+        let Supervisor { stop, tasks, rx, pings, alarm, ends_in_a_row, .. } = self;
+        let input = tokio::select! {
+            biased;
+            Some(end) = tasks.join_next_with_id(), if !tasks.is_empty() => match end {
+                Ok((id, (key, out))) => Input::TaskEnd(Some(key), id, Ok(out)),
+                Err(e) => Input::TaskEnd(None, e.id(), Err(e)),
+            },
+            _ = stop.as_mut(), if !shutting_down => Input::Stop,
             _ = wait_ready(ready.as_deref()), if ready.is_some() => Input::Ready,
             _ = alarm.ring(), if alarm.armed.is_some() => Input::Alarm,
             cmd = rx.recv(), if idle => Input::Command(cmd),
             Some(reply) = pings.recv() => Input::Ping(reply),
-        }
+        };
+        *ends_in_a_row = if matches!(input, Input::TaskEnd(..)) { ends_in_a_row.saturating_add(1) } else { 0 };
+        input
     }
 
     fn on_input(&mut self, input: Input) {
         match input {
             Input::Stop => self.on_stop(),
-            Input::TaskEnd(id, end) => self.on_task_end(id, end),
+            Input::TaskEnd(key, id, end) => self.on_task_end(key, id, end),
             Input::Ready => self.on_ready(),
             Input::Alarm => self.on_alarm(),
             Input::Command(Some(cmd)) => self.on_command(cmd),
@@ -404,8 +475,8 @@ impl Supervisor {
         }
     }
 
-    fn on_task_end(&mut self, id: Id, end: Result<RunOutput, JoinError>) {
-        let Some(key) = self.by_task.remove(&id) else { return };
+    fn on_task_end(&mut self, key: Option<u64>, id: Id, end: Result<RunOutput, JoinError>) {
+        let Some(key) = key.or_else(|| self.key_of_task(id)) else { return };
         let Some(i) = self.index(key) else { return };
         if self.slots[i].run().map(|r| r.abort.id()) != Some(id) {
             return;
@@ -438,6 +509,17 @@ impl Supervisor {
                 self.exited(i, reason);
             }
         }
+    }
+
+    /// The child whose task is `id`, for a task that ended without saying
+    /// (it was aborted): the one the job waits on, else found among them all.
+    fn key_of_task(&self, id: Id) -> Option<u64> {
+        let waited = match self.job.as_ref().and_then(|j| j.wait.as_ref()) {
+            Some(Wait::Stop { key, task, .. } | Wait::Ready { key, task, .. }) if *task == id => Some(*key),
+            Some(Wait::Together { tasks, .. }) => tasks.get(&id).copied(),
+            _ => None,
+        };
+        waited.or_else(|| self.slots.iter().find(|s| s.run().is_some_and(|r| r.abort.id() == id)).map(|s| s.key))
     }
 
     fn on_ready(&mut self) {
@@ -858,6 +940,9 @@ impl Supervisor {
 
     pub(super) fn remove_slot(&mut self, i: usize) {
         let slot = self.slots.remove(i);
+        if let Some(ids) = self.ids.get_mut() {
+            ids.remove(slot.id());
+        }
         if let Some(run) = slot.run() {
             // Only children that have ended are removed; a run left here
             // would be a bug, and killing it keeps the no-orphan promise

@@ -4,6 +4,9 @@
 //! mpsc + oneshot. Target: at most 1.2x each.
 //!
 //! `cargo run -p supervisor-benches --release -- mailbox [--reps N]`
+//!
+//! Prints the tables and writes them to `benches/MAILBOX.md`, with the date,
+//! the machine and the command: the figures the guide quotes come from it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +45,11 @@ pub(crate) fn main(args: &[String]) {
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
         }),
     ];
+    let mut md = crate::report::header_of(
+        "Mailbox benchmark",
+        &format!("cargo run -p supervisor-benches --release -- mailbox --reps {reps}"),
+        &format!("each case timed alone, cases interleaved in one process; medians of {reps} repetitions"),
+    );
     for (name, build) in flavors {
         let rt = match build() {
             Ok(rt) => rt,
@@ -51,12 +59,18 @@ pub(crate) fn main(args: &[String]) {
             }
         };
         match rt.block_on(measure(reps)) {
-            Ok(table) => println!("{name}\n\n{table}\n"),
+            Ok(table) => md += &format!("## {name}\n\n{table}\n"),
             Err(e) => {
                 eprintln!("mailbox bench failed: {e}");
                 std::process::exit(1);
             }
         }
+    }
+    println!("{md}");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("MAILBOX.md");
+    if let Err(e) = std::fs::write(&path, &md) {
+        eprintln!("cannot write {}: {e}", path.display());
+        std::process::exit(1);
     }
 }
 

@@ -351,10 +351,7 @@ fn method(run: &Run<'_>) -> String {
 const HOW_TO_READ: &str = "Each cell is the median over repetitions and, in parentheses, its ratio to the floor of the same run: bare tokio as a user writes it, a `JoinSet` whose tasks are respawned by hand, one shared token cancelled for a cooperative stop (aborted for dynamic children). Below 1.00× is faster than the floor. \"tokio + a CancellationToken per child\" and \"tokio + tokens, stopped in order\" (one child at a time, last first, each awaited before the next is cancelled, as OTP and the supervisor stop) are hand-written variants, not floors: the second shows what the order itself costs. Every library is configured alike: children permanent, restarted at once, a restart budget no run exhausts. \"Start\" counts from before the spec is built until every child has begun its first poll, and memory is the growth of resident memory over that span per child. \"Restart\" is one child that fails as soon as it runs: the interval between consecutive run starts. Shutdown times run until the call has returned and every child has ended (drop guards count them), whichever comes last, so a library that returns early is timed to the same end point; children still alive when it returned are counted in the next row, and a library whose children outlive it by more than two seconds is marked **leaks**. \"one_for_all\" is 100 children of which one fails: the time until all 100 have started again; old runs still alive then must be 0. Numbers in brackets point at the notes under the table. On 2 cores shared with other work, treat differences under ~10% as noise.";
 
 fn header(run: &Run<'_>, md: &mut String) {
-    let _ = writeln!(md, "- machine: {}", machine());
-    let _ = writeln!(md, "- date: {}", sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
-    let _ = writeln!(md, "- command: `{}`", run.command);
-    let _ = writeln!(md, "- method: {}", method(run));
+    provenance(md, &run.command, &method(run));
     if run.quick {
         let _ = writeln!(md, "- **a quick check** (`--quick`): one repetition of each, not figures to quote");
     }
@@ -408,5 +405,23 @@ pub(crate) fn cost_section(results: &Results, run: &Run<'_>) -> String {
     let _ = writeln!(md, "\nThe project's targets, from the same run:\n");
     targets(results, run, &mut md);
     let _ = writeln!(md, "\n{HOW_TO_READ}");
+    md
+}
+
+/// Where a report's figures come from: the machine, the date, the command
+/// and the method.
+fn provenance(md: &mut String, command: &str, method: &str) {
+    let _ = writeln!(md, "- machine: {}", machine());
+    let _ = writeln!(md, "- date: {}", sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
+    let _ = writeln!(md, "- command: `{command}`");
+    let _ = writeln!(md, "- method: {method}");
+}
+
+/// The head of a report of its own (`# title` and its provenance), for the
+/// runner's other reports.
+pub(crate) fn header_of(title: &str, command: &str, method: &str) -> String {
+    let mut md = format!("# {title}\n\n");
+    provenance(&mut md, command, method);
+    md.push('\n');
     md
 }
