@@ -32,11 +32,16 @@ use crate::ast::{CheckedDecl, CheckedSupervisor, ChildKind, Opt, SUPERVISOR_KEYS
 /// The `SupervisorSpec` expression of a tree; `krate` is the path of the
 /// `supervisor` crate.
 pub(crate) fn tree(root: &CheckedSupervisor, krate: &TokenStream) -> TokenStream {
-    // A first pass finds the last value that must be evaluated outside the
-    // closure; the second binds it and those before it.
-    let mut probe = Values::default();
+    // A first pass, which builds no tokens, finds the last value that must
+    // be evaluated outside the closure; the second binds it and those
+    // before it.
+    let mut probe = Values { probing: true, ..Values::default() };
     supervisor_spec(root, &mut probe);
-    let mut values = Values { hoist_until: probe.last_with_control_flow.map_or(0, |i| i + 1), ..Values::default() };
+    let mut values = Values {
+        hoist_until: probe.last_with_control_flow.map_or(0, |i| i + 1),
+        workers: probe.workers,
+        ..Values::default()
+    };
     let spec = supervisor_spec(root, &mut values);
     let lets = values.lets;
     let build = quote_spanned! {root.span=>
@@ -94,6 +99,9 @@ pub(crate) fn without_crate(errors: Vec<Error>) -> TokenStream {
 /// they are evaluated: where each goes.
 #[derive(Default)]
 struct Values {
+    /// Only looking for the values with control flow: the pass returns no
+    /// tokens (the expansion of a large tree is mostly token building).
+    probing: bool,
     /// How many of the first values are bound to locals before the closure.
     hoist_until: usize,
     /// Values met so far.
@@ -101,9 +109,29 @@ struct Values {
     /// The last one whose control flow a closure would change.
     last_with_control_flow: Option<usize>,
     lets: Vec<TokenStream>,
+    /// The worker expressions as tokens, with their spans, made once by the
+    /// first pass (turning a `syn::Expr` into tokens is the costly part).
+    workers: std::collections::VecDeque<(TokenStream, Span)>,
 }
 
 impl Values {
+    /// A worker's expression as tokens, and its span.
+    fn worker(&mut self, expr: &syn::Expr) -> (TokenStream, Span) {
+        if self.probing {
+            let tokens = quote!(#expr);
+            let span = tokens.span();
+            self.workers.push_back((tokens.clone(), span));
+            (tokens, span)
+        } else {
+            // Both passes meet the workers in the same order.
+            self.workers.pop_front().unwrap_or_else(|| {
+                let tokens = quote!(#expr);
+                let span = tokens.span();
+                (tokens, span)
+            })
+        }
+    }
+
     /// Where `value` goes: itself, or a local bound to it before the closure
     /// (with the type `ty` where the builder method takes one type), located
     /// at `at` so that a type error still points at the user's tokens.
@@ -112,6 +140,9 @@ impl Values {
         self.count += 1;
         if has_control_flow(&value) {
             self.last_with_control_flow = Some(index);
+        }
+        if self.probing {
+            return TokenStream::new();
         }
         if index >= self.hoist_until {
             return value;
@@ -171,10 +202,11 @@ fn supervisor_spec(s: &CheckedSupervisor, values: &mut Values) -> TokenStream {
             // already) is checked, not built.
             ChildKind::Worker(None) => continue,
             ChildKind::Worker(Some(expr)) => {
-                let worker = values.place(quote!(#expr), None, expr.span());
+                let (tokens, span) = values.worker(expr);
+                let worker = values.place(tokens, None, span);
                 // Spanned on the expression, so that "`X` is not a worker"
                 // (E0277) points at it rather than at the macro.
-                quote_spanned!(expr.span()=> __supervisor::ChildSpec::worker(#id, #worker))
+                quote_spanned!(span=> __supervisor::ChildSpec::worker(#id, #worker))
             }
             ChildKind::Supervisor(nested) => {
                 let nested = supervisor_spec(nested, values);
@@ -188,7 +220,9 @@ fn supervisor_spec(s: &CheckedSupervisor, values: &mut Values) -> TokenStream {
             .filter(|o| !SUPERVISOR_KEYS.contains(&o.key))
             .map(|o| method_call(o, values))
             .collect();
-        children.push(quote!(.child(#base #(#options)*)));
+        if !values.probing {
+            children.push(quote!(.child(#base #(#options)*)));
+        }
     }
     let mut groups = Vec::new();
     for CheckedDecl { id, options, .. } in &s.groups {
@@ -199,6 +233,9 @@ fn supervisor_spec(s: &CheckedSupervisor, values: &mut Values) -> TokenStream {
     for CheckedDecl { id, options, .. } in &s.overrides {
         let options: Vec<TokenStream> = options.list.iter().map(|o| method_call(o, values)).collect();
         overrides.push(quote!(.override_child(#id, __supervisor::Policy::new() #(#options)*)));
+    }
+    if values.probing {
+        return TokenStream::new();
     }
     quote! {
         __supervisor::SupervisorSpec::new(#id)
@@ -211,6 +248,12 @@ fn supervisor_spec(s: &CheckedSupervisor, values: &mut Values) -> TokenStream {
 
 /// `.key(value)`: every option is the builder method of its name.
 fn method_call(opt: &Opt, values: &mut Values) -> TokenStream {
+    if values.probing {
+        if let Setting::Code(group) = &opt.setting {
+            values.place(group.stream(), None, group.span());
+        }
+        return TokenStream::new();
+    }
     let method = format_ident!("{}", opt.key, span = opt.key_span);
     let value = match &opt.setting {
         Setting::Code(group) => values.place(run_time_value(group), value_type(opt.key), group.span()),
