@@ -1,7 +1,8 @@
 //! The README's first code block is the `hello` example, word for word, in
 //! the workspace's README and in the `supervisor` package's (which crates.io
 //! shows): CI builds and runs the example, so the program a reader pastes
-//! first compiles and runs.
+//! first compiles and runs. Its "Cost" section is what the benchmark
+//! runner last wrote.
 
 use std::path::{Path, PathBuf};
 
@@ -31,5 +32,21 @@ fn the_package_readme_shows_the_hello_example() {
     assert!(
         readme.contains(&format!("```rust\n{}```", hello())),
         "supervisor/README.md no longer shows examples/examples/hello.rs: copy the example into it"
+    );
+}
+
+/// README's "Cost" is `benches/COST.md`, which the benchmark runner writes
+/// with `benches/RESULTS.md` from one run: the README shows no figure that
+/// run did not print.
+#[test]
+fn the_readmes_cost_section_is_the_benchmark_runners() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let cost = std::fs::read_to_string(root().join("benches/COST.md")).unwrap();
+    let start = readme.find("\n## Cost\n").expect("README.md has a `## Cost` section") + "\n## Cost\n".len();
+    let len = readme[start..].find("\n## ").unwrap_or(readme.len() - start);
+    assert!(
+        readme[start..start + len].contains(cost.trim()),
+        "README.md's Cost section does not include benches/COST.md as the benchmark runner last wrote it: \
+         paste the file into the section"
     );
 }
