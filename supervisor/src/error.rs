@@ -278,7 +278,7 @@ pub enum SupervisorError {
     /// Restarts exceeded a budget and the scope escalated: the supervisor
     /// stopped its children and exited.
     #[error(
-        "supervisor `{supervisor}` gave up: {restarts} restarts within {within:?} exceeded the budget of {scope} after child `{child}` {reason}"
+        "supervisor `{supervisor}` gave up: {} within {within:?} exceeded the budget of {scope} after child `{child}` {reason}", crate::inspect::words::restarts(*.restarts)
     )]
     Escalated {
         /// Path of the supervisor that gave up.

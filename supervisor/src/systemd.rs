@@ -38,6 +38,7 @@ use std::time::Duration;
 use sd_notify::NotifyState;
 
 use crate::error::SupervisorError;
+use crate::inspect::words;
 use crate::runtime::{ChildState, Event, EventKind, RecvError, Snapshot, SupervisorHandle, TreeExit};
 
 /// How often the status line is refreshed (when something happened) while
@@ -160,10 +161,8 @@ fn summary(snapshot: &Snapshot) -> String {
             line.push_str(&format!(", {n} {word}"));
         }
     }
-    match c.restarts {
-        0 => {}
-        1 => line.push_str(", 1 restart"),
-        n => line.push_str(&format!(", {n} restarts")),
+    if c.restarts > 0 {
+        line.push_str(&format!(", {}", words::restarts(c.restarts)));
     }
     line
 }

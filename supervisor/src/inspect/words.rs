@@ -46,12 +46,19 @@ pub(crate) fn shutdown(s: Shutdown) -> String {
     }
 }
 
+/// `1 restart`, `3 restarts`: restarts counted, in the singular for one.
+pub(crate) fn restarts(n: impl Into<u64>) -> String {
+    match n.into() {
+        1 => "1 restart".to_string(),
+        n => format!("{n} restarts"),
+    }
+}
+
 /// `3 restarts in 5s`, with the defaults filled in.
 pub(crate) fn budget(policy: Policy) -> String {
     let max = policy.max_restarts.unwrap_or(Policy::DEFAULT_MAX_RESTARTS);
     let within = policy.within.unwrap_or(Policy::DEFAULT_WITHIN);
-    let noun = if max == 1 { "restart" } else { "restarts" };
-    format!("{max} {noun} in {}", duration(within))
+    format!("{} in {}", restarts(max), duration(within))
 }
 
 /// A supervisor's own policy, resolved: `one_for_one, 3 restarts in 5s`,
@@ -122,6 +129,13 @@ pub(crate) fn scope_of_override(path: &str, child: &str) -> String {
 mod tests {
     use super::*;
     use crate::policy::Strategy;
+
+    #[test]
+    fn one_restart_is_singular() {
+        assert_eq!(restarts(0u32), "0 restarts");
+        assert_eq!(restarts(1u32), "1 restart");
+        assert_eq!(restarts(2u64), "2 restarts");
+    }
 
     #[test]
     fn durations_read_as_the_dsl_writes_them() {

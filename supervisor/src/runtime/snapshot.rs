@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::handle::{ChildInfo, ChildKind, ChildState, SupervisorHandle};
 use crate::error::CommandError;
+use crate::inspect::words;
 
 /// The whole tree (or a subtree) now: every supervisor and child with its
 /// kind, state, restart count, attempt, uptime and last exit.
@@ -65,7 +66,14 @@ impl Snapshot {
                 ChildKind::Worker => "worker",
                 ChildKind::Supervisor => "supervisor",
             };
-            write!(f, "{:indent$}{kind} {} [{state}] attempt {}, {} restarts", "", c.id, c.attempt, c.restarts)?;
+            write!(
+                f,
+                "{:indent$}{kind} {} [{state}] attempt {}, {}",
+                "",
+                c.id,
+                c.attempt,
+                words::restarts(c.restarts)
+            )?;
             if c.dynamic {
                 f.write_str(", dynamic")?;
             }

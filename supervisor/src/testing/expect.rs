@@ -248,9 +248,10 @@ pub(crate) fn describe(event: &Event) -> String {
         EventKind::Exited { reason } => ("exited", Some(format!("{} ({reason})", reason.kind()))),
         EventKind::RestartScheduled { delay } => ("restart_scheduled", Some(words::duration(*delay))),
         EventKind::HeartbeatMissed { interval } => ("heartbeat_missed", Some(words::duration(*interval))),
-        EventKind::BudgetExceeded { scope, restarts, within } => {
-            ("budget_exceeded", Some(format!("{scope}, {restarts} restarts within {}", words::duration(*within))))
-        }
+        EventKind::BudgetExceeded { scope, restarts, within } => (
+            "budget_exceeded",
+            Some(format!("{scope}, {} within {}", words::restarts(*restarts), words::duration(*within))),
+        ),
         EventKind::Escalated { error } => ("escalated", Some(error.to_string())),
         EventKind::Quarantined => ("quarantined", None),
         EventKind::AutoShutdown => ("auto_shutdown", None),
