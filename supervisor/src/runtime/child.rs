@@ -31,7 +31,8 @@
 //!    job in progress holds it (it will stop, start or settle it).
 //! 4. A `Waiting { cause }` child waits on a child of the same supervisor
 //!    that is `Pending` or `Exited` (a failed start not yet handled), or
-//!    the job in progress holds it or its cause.
+//!    the job in progress holds it or its cause. Only a supervisor with a
+//!    scope that is not one_for_one has such children.
 //! 5. An `Exited` child is in the queue of exits to handle.
 //! 6. The job in progress waits on at most one thing, and what it waits on
 //!    is a `Live` child's task.
@@ -300,7 +301,7 @@ impl Supervisor {
         }
         // A child the job will stop or start is settled by it.
         let in_job = |key: u64| self.job.as_ref().is_some_and(|j| j.holds(key));
-        for slot in &self.slots {
+        for slot in self.slots.iter() {
             let key = slot.key;
             match &slot.phase {
                 Phase::Live(_) => {}
@@ -311,6 +312,9 @@ impl Supervisor {
                     }
                 }
                 Phase::Waiting { cause } => {
+                    if !self.restarts_stop_others {
+                        return Err(format!("`{}` waits, but every scope of its supervisor is one_for_one", slot.path));
+                    }
                     let cause_ok = self.index(*cause).is_some_and(|c| {
                         matches!(self.slots[c].phase, Phase::Pending { .. } | Phase::Exited)
                             || in_job(key)

@@ -121,6 +121,20 @@ pub(crate) fn restarts_in_task(
     is_worker && restart != Restart::Temporary && !significant && !timed && strategy == Strategy::OneForOne
 }
 
+/// Whether a restart in a supervisor may stop other children than the one
+/// that failed: whether any scope, resolved from the supervisor's policy,
+/// its groups' and its overrides', is not one_for_one. (Children added at
+/// run time take their group's scope, or the supervisor's.)
+pub(crate) fn restarts_stop_others(
+    supervisor: Policy,
+    groups: impl IntoIterator<Item = Policy>,
+    overrides: impl IntoIterator<Item = Policy>,
+) -> bool {
+    let stops_others = |strategy: Option<Strategy>| strategy.is_some_and(|s| s != Strategy::OneForOne);
+    supervisor.strategy.unwrap_or_default() != Strategy::OneForOne
+        || groups.into_iter().chain(overrides).any(|p| stops_others(p.strategy))
+}
+
 /// Consecutive failures of a child after a run that lasted `ran` and ended
 /// with `reason`: one more after a failure, counted afresh once a run has
 /// lasted the backoff's `max`; unchanged after a normal end.
@@ -192,6 +206,23 @@ mod tests {
 
     fn failed() -> ExitReason {
         ExitReason::Panicked("x".into())
+    }
+
+    #[test]
+    fn only_a_scope_that_is_not_one_for_one_stops_others() {
+        let none = std::iter::empty::<Policy>;
+        let o4o = Policy::new().strategy(Strategy::OneForOne);
+        let all = Policy::new().strategy(Strategy::OneForAll);
+        let rest = Policy::new().strategy(Strategy::RestForOne);
+        let budget_only = Policy::new().max_restarts(9);
+        assert!(!restarts_stop_others(Policy::new(), none(), none()), "the default is one_for_one");
+        assert!(!restarts_stop_others(o4o, [budget_only, o4o], [budget_only]), "layers that set no other strategy");
+        assert!(restarts_stop_others(all, none(), none()));
+        assert!(restarts_stop_others(o4o, [budget_only, rest], none()), "a group");
+        assert!(restarts_stop_others(o4o, none(), [all]), "an override");
+        // A one_for_one group under a one_for_all supervisor leaves the
+        // supervisor's own scope, which stops the others.
+        assert!(restarts_stop_others(all, [o4o], [o4o]));
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod metrics;
 mod report;
 pub(crate) mod run;
 mod service;
+mod slots;
 mod snapshot;
 mod supervisor;
 mod timers;

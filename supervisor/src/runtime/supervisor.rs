@@ -29,6 +29,7 @@ use super::job::{AfterStop, Job, JobKind, StartReport, Wait};
 use super::lane::Lane;
 use super::report;
 use super::run::{RunOutput, Tasks, classify};
+use super::slots::Slots;
 use super::timers::{Alarm, TimerKind, Timers};
 use super::window::SharedWindow;
 use crate::error::{ExitReason, StartError, SupervisorError};
@@ -113,7 +114,11 @@ pub(crate) struct Supervisor {
     pub(super) max_children: Option<usize>,
     pub(super) groups: Vec<Group>,
     pub(super) window: Arc<SharedWindow>,
-    pub(super) slots: Vec<Slot>,
+    pub(super) slots: Slots,
+    /// Whether a restart here may stop other children than the one that
+    /// failed (some scope is not one_for_one): only then do children wait
+    /// on another's restart (see `Phase::Waiting`).
+    pub(super) restarts_stop_others: bool,
     /// The children by id, made on the first look past a few children, and
     /// kept with the children from then on.
     ids: std::cell::OnceCell<HashMap<IdKey, u64>>,
@@ -172,14 +177,20 @@ impl Supervisor {
                 window: SharedWindow::new(decide::budget_policy(ScopeKey::Group(0), None, Some(g.policy), spec.policy)),
             })
             .collect();
+        let restarts_stop_others = decide::restarts_stop_others(
+            spec.policy,
+            spec.groups.iter().map(|g| g.policy),
+            spec.overrides.iter().map(|(_, p)| *p),
+        );
         let mut sup = Supervisor {
             path,
+            restarts_stop_others,
             policy: spec.policy,
             auto_shutdown: spec.auto_shutdown,
             max_children: spec.max_children,
             groups,
             window: SharedWindow::new(spec.policy),
-            slots: Vec::with_capacity(spec.children.len()),
+            slots: Slots::with_capacity(spec.children.len()),
             ids: std::cell::OnceCell::new(),
             next_key: 0,
             tasks: JoinSet::new(),
@@ -225,24 +236,16 @@ impl Supervisor {
             let budget = decide::budget_policy(ScopeKey::Child(key), Some(policy), below, self.policy);
             Box::new(Override { policy, window: SharedWindow::new(budget) })
         });
-        self.slots.push(slot);
-        self.slots.len() - 1
+        self.slots.push(slot)
     }
 
     pub(super) fn index(&self, key: u64) -> Option<usize> {
-        // Until a child is removed, a key is its position.
-        if let Ok(i) = usize::try_from(key)
-            && self.slots.get(i).is_some_and(|s| s.key == key)
-        {
-            return Some(i);
-        }
-        // Keys grow in declaration order and slots keep that order.
-        self.slots.binary_search_by_key(&key, |s| s.key).ok()
+        self.slots.position(key)
     }
 
     pub(super) fn index_of_id(&self, id: &str) -> Option<usize> {
         if self.slots.len() <= SCANNED_UP_TO && self.ids.get().is_none() {
-            return self.slots.iter().position(|s| s.id() == id);
+            return self.slots.position_where(|s| s.id() == id);
         }
         let ids = self.ids.get_or_init(|| {
             self.slots
@@ -323,8 +326,7 @@ impl Supervisor {
     /// awaited by [`run`](Self::run).
     fn kill_children(&mut self) {
         self.rx.close();
-        for i in 0..self.slots.len() {
-            let slot = &mut self.slots[i];
+        for slot in self.slots.iter_mut() {
             if let Some(run) = slot.end_run(Phase::Stopped) {
                 // Workers are aborted; nested supervisors are killed in turn,
                 // not aborted, so that their own subtrees are awaited too.
@@ -714,6 +716,12 @@ impl Supervisor {
     /// `batch` with every child that waits on one of its members, in
     /// declaration order.
     pub(super) fn with_waiters(&self, mut batch: Vec<u64>) -> Vec<u64> {
+        // No child waits where every scope is one_for_one: its exits and
+        // restarts need not look at every child.
+        if !self.restarts_stop_others {
+            batch.sort_unstable();
+            return batch;
+        }
         loop {
             let more: Vec<u64> = self
                 .slots
@@ -737,6 +745,9 @@ impl Supervisor {
     /// stopped or removed the cause: as OTP drops a pending restart with its
     /// child).
     pub(super) fn release_waiters(&mut self, causes: &[u64], start: bool) {
+        if !self.restarts_stop_others {
+            return;
+        }
         let waiting: Vec<u64> = self
             .slots
             .iter()
@@ -833,7 +844,7 @@ impl Supervisor {
         while self.rx.try_recv().is_ok() {}
         // Pending restarts go: nothing starts any more.
         self.timers.clear();
-        for slot in &mut self.slots {
+        for slot in self.slots.iter_mut() {
             if matches!(slot.phase, Phase::Pending { .. } | Phase::Waiting { .. }) {
                 slot.phase = Phase::Stopped;
             }
@@ -939,7 +950,7 @@ impl Supervisor {
     }
 
     pub(super) fn remove_slot(&mut self, i: usize) {
-        let slot = self.slots.remove(i);
+        let Some(slot) = self.slots.remove(i) else { return };
         if let Some(ids) = self.ids.get_mut() {
             ids.remove(slot.id());
         }

@@ -140,7 +140,7 @@ async fn measure(reps: usize) -> Result<String, String> {
     Ok(table)
 }
 
-fn median(mut xs: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs.get(xs.len() / 2).copied().unwrap_or_default()
 }

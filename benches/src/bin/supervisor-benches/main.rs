@@ -5,6 +5,8 @@
 //! cargo run -p supervisor-benches --release                 # the full run, about 5 minutes
 //! cargo run -p supervisor-benches --release -- --quick      # one repetition, one build of each tree
 //! cargo run -p supervisor-benches --release -- --reps N --only SCENARIO[,SCENARIO] --no-save --no-compile-time
+//! cargo run -p supervisor-benches --release -- mailbox      # mailboxes against bare channels: benches/MAILBOX.md
+//! cargo run -p supervisor-benches --release -- churn        # temporary dynamic children ending: benches/CHURN.md
 //! ```
 //!
 //! Every (scenario, library) pair runs in a fresh process (this binary
@@ -16,6 +18,7 @@
 //! README's "Cost" includes to `benches/COST.md`: every figure in them
 //! comes from this one invocation.
 
+mod churn;
 mod compile_time;
 mod contenders;
 mod libs;
@@ -82,6 +85,10 @@ fn main() {
         child(&args[2..]);
         return;
     }
+    if args.get(1).map(String::as_str) == Some("churn") {
+        churn::main(&args[2..]);
+        return;
+    }
     if args.get(1).map(String::as_str) == Some("mailbox") {
         mailbox::main(&args[2..]);
         return;
@@ -91,6 +98,7 @@ fn main() {
             "usage: supervisor-benches [--quick] [--reps N] [--only SCENARIO[,SCENARIO]] [--no-save] [--no-compile-time]"
         );
         println!("scenarios: {}", SCENARIOS.join(", "));
+        println!("also: supervisor-benches mailbox [--reps N], supervisor-benches churn [--reps N]");
         return;
     }
     let options = match parse(&args[1..]) {
