@@ -132,7 +132,7 @@ async fn measure(reps: usize) -> Result<String, String> {
     for (label, bare, mailbox, show) in rows {
         let ratio = t[mailbox].as_secs_f64() / t[bare].as_secs_f64();
         let verdict = if ratio <= TARGET { "met" } else { "missed" };
-        table += &format!("| {label} | {} | {} | {ratio:.2}x ({verdict}) |\n", show(t[bare]), show(t[mailbox]));
+        table += &format!("| {label} | {} | {} | {ratio:.3}x ({verdict}) |\n", show(t[bare]), show(t[mailbox]));
     }
     table += &format!(
         "\nmedian of {reps} interleaved repetitions; a ratio is time with the mailbox over time with bare tokio"
