@@ -40,7 +40,7 @@ pub(crate) fn main(args: &[String]) {
             std::process::exit(1);
         }
     };
-    let mut md = crate::report::header_of(
+    let md = crate::report::header_of(
         "Churn of dynamic children",
         &format!("cargo run -p supervisor-benches --release -- churn --reps {reps}"),
         &format!(
@@ -49,19 +49,7 @@ pub(crate) fn main(args: &[String]) {
              empty); the two sides interleaved, median of {reps} repetitions"
         ),
     );
-    match rt.block_on(measure(reps)) {
-        Ok(table) => md += &table,
-        Err(e) => {
-            eprintln!("churn bench failed: {e}");
-            std::process::exit(1);
-        }
-    }
-    println!("{md}");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("CHURN.md");
-    if let Err(e) = std::fs::write(&path, &md) {
-        eprintln!("cannot write {}: {e}", path.display());
-        std::process::exit(1);
-    }
+    crate::report::finish_report("CHURN.md", md, rt.block_on(measure(reps)));
 }
 
 /// Children that wait for `go`, then end normally, counting their ends.

@@ -60,18 +60,10 @@ pub(crate) fn main(args: &[String]) {
         };
         match rt.block_on(measure(reps)) {
             Ok(table) => md += &format!("## {name}\n\n{table}\n"),
-            Err(e) => {
-                eprintln!("mailbox bench failed: {e}");
-                std::process::exit(1);
-            }
+            Err(e) => return crate::report::finish_report("MAILBOX.md", md, Err(e)),
         }
     }
-    println!("{md}");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("MAILBOX.md");
-    if let Err(e) = std::fs::write(&path, &md) {
-        eprintln!("cannot write {}: {e}", path.display());
-        std::process::exit(1);
-    }
+    crate::report::finish_report("MAILBOX.md", md, Ok(String::new()));
 }
 
 /// Builds a runtime to measure on.

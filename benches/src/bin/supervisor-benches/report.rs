@@ -425,3 +425,22 @@ pub(crate) fn header_of(title: &str, command: &str, method: &str) -> String {
     md.push('\n');
     md
 }
+
+/// Ends one of the runner's other reports: its body measured by `measure`
+/// (or the process exits with its error), the whole printed and saved to
+/// `benches/FILE`.
+pub(crate) fn finish_report(file: &str, mut md: String, measured: Result<String, String>) {
+    match measured {
+        Ok(body) => md += &body,
+        Err(e) => {
+            eprintln!("{file}: the bench failed: {e}");
+            std::process::exit(1);
+        }
+    }
+    println!("{md}");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    if let Err(e) = std::fs::write(&path, &md) {
+        eprintln!("cannot write {}: {e}", path.display());
+        std::process::exit(1);
+    }
+}
