@@ -21,18 +21,7 @@ use tokio::task::JoinSet;
 const SIZES: [usize; 3] = [1_000, 10_000, 50_000];
 
 pub(crate) fn main(args: &[String]) {
-    let mut reps = 7usize;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--reps" => reps = it.next().and_then(|s| s.parse().ok()).unwrap_or(reps),
-            other => {
-                eprintln!("unknown argument `{other}` (usage: supervisor-benches churn [--reps N])");
-                std::process::exit(2);
-            }
-        }
-    }
-    let reps = reps.max(1);
+    let reps = crate::report::reps_arg(args, 7, "churn");
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

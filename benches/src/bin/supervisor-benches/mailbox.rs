@@ -25,17 +25,7 @@ const CAPACITY: usize = 1024;
 const TARGET: f64 = 1.2;
 
 pub(crate) fn main(args: &[String]) {
-    let mut reps = 9usize;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--reps" => reps = it.next().and_then(|s| s.parse().ok()).unwrap_or(reps),
-            other => {
-                eprintln!("unknown argument `{other}` (usage: supervisor-benches mailbox [--reps N])");
-                std::process::exit(2);
-            }
-        }
-    }
+    let reps = crate::report::reps_arg(args, 9, "mailbox");
     // One thread: the cost of the mailbox alone. Two workers: the same
     // cases where tasks may meet on one thread or on two, as tokio places
     // them (noisier; placement, not the mailbox, moves these figures).

@@ -426,6 +426,27 @@ pub(crate) fn header_of(title: &str, command: &str, method: &str) -> String {
     md
 }
 
+/// The repetitions the runner's other reports take (`--reps N`, N ≥ 1;
+/// `default` without it); the process exits with the usage of `mode` on
+/// any other argument.
+pub(crate) fn reps_arg(args: &[String], default: usize, mode: &str) -> usize {
+    let usage = format!("usage: supervisor-benches {mode} [--reps N]");
+    match args {
+        [] => default,
+        [flag, n] if flag == "--reps" => match n.parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                eprintln!("--reps takes a whole number of repetitions, 1 or more, not `{n}` ({usage})");
+                std::process::exit(2);
+            }
+        },
+        _ => {
+            eprintln!("unexpected arguments `{}` ({usage})", args.join(" "));
+            std::process::exit(2);
+        }
+    }
+}
+
 /// Ends one of the runner's other reports: its body measured by `measure`
 /// (or the process exits with its error), the whole printed and saved to
 /// `benches/FILE`.
